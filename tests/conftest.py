@@ -1,0 +1,83 @@
+"""Shared fixtures: the real local NetBox ('test' stack), Redis, the LibreNMS simulator, settings.
+
+Run through devtools/test.sh, which resets the test stack and exports its settings. Running pytest directly
+works too after `STACK=test devtools/stack.sh up`: the settings are then read from .stack/test/netbox.env.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pynetbox
+import pytest
+
+from core.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK_ENV = ROOT / ".stack" / "test" / "netbox.env"
+FIXTURES = ROOT / "devtools" / "librenms-data"
+DEMO_MAPPINGS = ROOT / "devtools" / "demo-mappings.yaml"
+SIM_TOKEN = "test-librenms-token-5f2c"
+
+
+def _stack_env() -> dict[str, str]:
+    keys = ("NETBOX_URL", "NETBOX_TOKEN", "NETBOX_TOKEN_NOPERM", "REDIS_URL")
+    if all(os.environ.get(k) for k in keys):
+        return {k: os.environ[k] for k in keys}
+    if not STACK_ENV.is_file():
+        pytest.fail("No test NetBox: run devtools/test.sh, or `STACK=test devtools/stack.sh up` first.")
+    env = {}
+    for line in STACK_ENV.read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            env[key] = value
+    return env
+
+
+@pytest.fixture(scope="session")
+def stack_env() -> dict[str, str]:
+    return _stack_env()
+
+
+@pytest.fixture(scope="session")
+def nb(stack_env: dict[str, str]) -> pynetbox.api:
+    """pynetbox on the test NetBox as its superuser."""
+    return pynetbox.api(stack_env["NETBOX_URL"], token=stack_env["NETBOX_TOKEN"])
+
+
+@pytest.fixture(scope="session")
+def reference_data(nb: pynetbox.api) -> pynetbox.api:
+    """The demo reference data (sites, types, roles, racks, clusters, librenms_id field), loaded once."""
+    from devtools import demo_data
+
+    demo_data.load(nb)
+    return nb
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator:
+    from devtools.librenms_sim import LibreNMSSimulator
+
+    simulator = LibreNMSSimulator(tokens=[SIM_TOKEN]).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def settings(stack_env: dict[str, str], sim, tmp_path: Path) -> Settings:
+    """Settings pointing at the test NetBox, the simulator and the demo mappings (a copy: tests may edit it)."""
+    mapping = tmp_path / "mappings.yaml"
+    mapping.write_text(DEMO_MAPPINGS.read_text(encoding="utf-8"), encoding="utf-8")
+    return load_settings(
+        {
+            "LIBRENMS_URL": sim.url,
+            "LIBRENMS_TOKEN": SIM_TOKEN,
+            "NETBOX_URL": stack_env["NETBOX_URL"],
+            "NETBOX_TOKEN": stack_env["NETBOX_TOKEN"],
+            "REDIS_URL": stack_env["REDIS_URL"],
+            "MAPPING_FILE": str(mapping),
+        },
+        secrets_file=tmp_path / "none.toml",
+    )
