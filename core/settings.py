@@ -1,0 +1,189 @@
+"""Settings: environment variables (12-factor), optionally `.streamlit/secrets.toml`, into one frozen object.
+
+Environment wins over the secrets file. Tokens are held in `Secret`, whose repr and str are masked, so a
+Settings object can be printed, logged or shown without leaking them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core import defaults
+from core.errors import ConfigError
+
+SECRETS_FILE = Path(".streamlit/secrets.toml")
+
+
+class Secret:
+    """A credential. `get()` returns it; every other way of looking at it shows a mask."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def masked(self) -> str:
+        """What a page may show: that a token is set, and its last 4 characters at most."""
+        if not self._value:
+            return "(not set)"
+        return "••••" + self._value[-4:] if len(self._value) >= 16 else "••••"
+
+
+@dataclass(frozen=True, slots=True)
+class LibreNMSServer:
+    key: str
+    url: str
+    token: Secret
+    verify_tls: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    librenms_servers: tuple[LibreNMSServer, ...] = ()
+    netbox_url: str = ""
+    netbox_token: Secret = field(default_factory=lambda: Secret(""))
+    netbox_verify_tls: bool = True
+    redis_url: str = defaults.REDIS_URL
+    queue_name: str = defaults.QUEUE_NAME
+    mapping_file: Path = Path(defaults.MAPPING_FILE)
+    name_source: str = "sysName"  # or "hostname"
+    strip_domain: bool = True
+    create_primary_ip: bool = True
+    librenms_timeout: float = defaults.LIBRENMS_READ_TIMEOUT
+    netbox_timeout: float = defaults.NETBOX_TIMEOUT
+    librenms_cache_seconds: int = defaults.LIBRENMS_CACHE_SECONDS
+
+    @property
+    def librenms(self) -> LibreNMSServer:
+        """The first (default) LibreNMS server."""
+        if not self.librenms_servers:
+            raise ConfigError(
+                "No LibreNMS server is configured.", hint="Set LIBRENMS_URL and LIBRENMS_TOKEN."
+            )
+        return self.librenms_servers[0]
+
+    def server(self, key: str) -> LibreNMSServer:
+        for server in self.librenms_servers:
+            if server.key == key:
+                return server
+        raise ConfigError(f"No LibreNMS server with the key '{key}' is configured.")
+
+
+def _flatten(table: Mapping[str, object], prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}".upper()
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, name + "_"))
+        else:
+            out[name] = value
+    return out
+
+
+def _read_secrets(path: Path) -> dict[str, object]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            return _flatten(tomllib.load(fh))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _bool(value: object, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not '{value}'.")
+
+
+def _float(value: object, name: str) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number of seconds, not '{value}'.") from None
+
+
+def load_settings(env: Mapping[str, str] | None = None, secrets_file: Path | None = None) -> Settings:
+    """Build Settings from `env` (default: os.environ) over the secrets file.
+
+    Several LibreNMS servers: LIBRENMS_SERVERS="dc1,dc2" with LIBRENMS_DC1_URL / LIBRENMS_DC1_TOKEN and so on;
+    LIBRENMS_URL / LIBRENMS_TOKEN alone make the server with the key "default".
+    """
+    values: dict[str, object] = dict(_read_secrets(secrets_file or SECRETS_FILE))
+    values.update(os.environ if env is None else env)
+
+    def get(name: str, default: object = "") -> object:
+        value = values.get(name, default)
+        return default if value is None else value
+
+    verify = _bool(get("LIBRENMS_VERIFY_TLS", True), "LIBRENMS_VERIFY_TLS")
+    servers: list[LibreNMSServer] = []
+    keys = [k.strip() for k in str(get("LIBRENMS_SERVERS", "")).split(",") if k.strip()]
+    for key in keys:
+        prefix = f"LIBRENMS_{key.upper().replace('-', '_')}_"
+        url = str(get(prefix + "URL")).rstrip("/")
+        if not url:
+            raise ConfigError(f"LIBRENMS_SERVERS names '{key}' but {prefix}URL is not set.")
+        servers.append(
+            LibreNMSServer(
+                key=key,
+                url=url,
+                token=Secret(str(get(prefix + "TOKEN"))),
+                verify_tls=_bool(get(prefix + "VERIFY_TLS", verify), prefix + "VERIFY_TLS"),
+            )
+        )
+    if not servers and get("LIBRENMS_URL"):
+        servers.append(
+            LibreNMSServer(
+                key=str(get("LIBRENMS_SERVER_KEY", defaults.DEFAULT_SERVER_KEY)),
+                url=str(get("LIBRENMS_URL")).rstrip("/"),
+                token=Secret(str(get("LIBRENMS_TOKEN"))),
+                verify_tls=verify,
+            )
+        )
+    name_source = str(get("NAME_SOURCE", "sysName"))
+    if name_source not in {"sysName", "hostname"}:
+        raise ConfigError(f"NAME_SOURCE must be sysName or hostname, not '{name_source}'.")
+    return Settings(
+        librenms_servers=tuple(servers),
+        netbox_url=str(get("NETBOX_URL")).rstrip("/"),
+        netbox_token=Secret(str(get("NETBOX_TOKEN"))),
+        netbox_verify_tls=_bool(get("NETBOX_VERIFY_TLS", True), "NETBOX_VERIFY_TLS"),
+        redis_url=str(get("REDIS_URL", defaults.REDIS_URL)),
+        queue_name=str(get("QUEUE_NAME", defaults.QUEUE_NAME)),
+        mapping_file=Path(str(get("MAPPING_FILE", defaults.MAPPING_FILE))),
+        name_source=name_source,
+        strip_domain=_bool(get("STRIP_DOMAIN", True), "STRIP_DOMAIN"),
+        create_primary_ip=_bool(get("CREATE_PRIMARY_IP", True), "CREATE_PRIMARY_IP"),
+        librenms_timeout=_float(get("LIBRENMS_TIMEOUT", defaults.LIBRENMS_READ_TIMEOUT), "LIBRENMS_TIMEOUT"),
+        netbox_timeout=_float(get("NETBOX_TIMEOUT", defaults.NETBOX_TIMEOUT), "NETBOX_TIMEOUT"),
+        librenms_cache_seconds=int(
+            _float(get("LIBRENMS_CACHE_SECONDS", defaults.LIBRENMS_CACHE_SECONDS), "LIBRENMS_CACHE_SECONDS")
+        ),
+    )
