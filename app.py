@@ -1,0 +1,26 @@
+"""LibreNMS → NetBox importer: the Streamlit entry point (navigation and the sidebar's connection state)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import ImporterError
+from ui import context
+
+st.set_page_config(page_title="LibreNMS → NetBox", page_icon="🛰️", layout="wide")
+
+pages = [
+    st.Page("pages/import_devices.py", title="Import", icon="📥", default=True),
+    st.Page("pages/connections.py", title="Connections", icon="🔌"),
+]
+navigation = st.navigation(pages)
+
+with st.sidebar:
+    st.caption("Services")
+    try:
+        for state in context.service_states():
+            st.markdown(f"{'🟢' if state.ok else '🔴'} {state.name}")
+    except ImporterError as exc:
+        st.markdown(f"🔴 {exc.message}")
+
+navigation.run()

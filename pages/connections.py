@@ -1,0 +1,40 @@
+"""Connections: LibreNMS, NetBox and Redis, reachable or not, why, versions; the settings in force."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import context
+
+st.title("Connections")
+if st.button("Check again", icon="🔄"):
+    context.service_states.clear()
+
+for state in context.service_states():
+    with st.container(border=True):
+        st.markdown(f"**{'🟢' if state.ok else '🔴'} {state.name}** {state.version}")
+        st.caption(state.detail)
+
+settings = context.settings()
+st.subheader("Settings in force")
+rows = [
+    *(
+        {
+            "setting": f"LibreNMS '{s.key}'",
+            "value": f"{s.url} (token {s.token.masked()}, TLS verify {s.verify_tls})",
+        }
+        for s in settings.librenms_servers
+    ),
+    {
+        "setting": "NetBox",
+        "value": f"{settings.netbox_url or '(not set)'} (token {settings.netbox_token.masked()})",
+    },
+    {"setting": "Redis", "value": settings.redis_url.split("@")[-1]},
+    {"setting": "Queue", "value": settings.queue_name},
+    {"setting": "Mapping file", "value": str(settings.mapping_file)},
+    {
+        "setting": "Device names from",
+        "value": f"{settings.name_source}, domain stripped: {settings.strip_domain}",
+    },
+]
+st.dataframe(rows, hide_index=True, width="stretch")

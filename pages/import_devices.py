@@ -1,0 +1,8 @@
+"""Import: filter LibreNMS devices, review them against NetBox, import the chosen ones."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+st.title("Import devices from LibreNMS")
+st.info("The review grid is coming; check the Connections page meanwhile.")
