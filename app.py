@@ -23,4 +23,5 @@ with st.sidebar:
     except ImporterError as exc:
         st.markdown(f"🔴 {exc.message}")
 
+context.enter_app_frame()
 navigation.run()

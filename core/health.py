@@ -60,14 +60,14 @@ def check_redis(settings: Settings) -> ServiceState:
         info = conn.info("server")
     except (redis.RedisError, ValueError) as exc:
         return ServiceState(
-            "Redis", False, f"cannot be reached at {_redacted(settings.redis_url)}: {exc.__class__.__name__}"
+            "Redis", False, f"cannot be reached at {redact_url(settings.redis_url)}: {exc.__class__.__name__}"
         )
     return ServiceState(
-        "Redis", True, f"reachable at {_redacted(settings.redis_url)}", str(info.get("redis_version", ""))
+        "Redis", True, f"reachable at {redact_url(settings.redis_url)}", str(info.get("redis_version", ""))
     )
 
 
-def _redacted(url: str) -> str:
+def redact_url(url: str) -> str:
     """A Redis URL without its password."""
     if "@" in url:
         scheme, rest = url.split("://", 1)

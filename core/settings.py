@@ -44,10 +44,8 @@ class Secret:
     __str__ = __repr__
 
     def masked(self) -> str:
-        """What a page may show: that a token is set, and its last 4 characters at most."""
-        if not self._value:
-            return "(not set)"
-        return "••••" + self._value[-4:] if len(self._value) >= 16 else "••••"
+        """What a page may show: whether a token is set, nothing of its value."""
+        return "set (hidden)" if self._value else "(not set)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,9 @@ if [ "$(cat .venv/.stamp 2>/dev/null)" != "$stamp" ]; then
   echo "$stamp" >.venv/.stamp
 fi
 
-if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null; then
-  [ "$(id -u)" = 0 ] || { echo "error: install Debian's chromium (apt-get install chromium)" >&2; exit 1; }
-  echo "[bootstrap] installing Debian's chromium for the browser tests" >&2
-  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+# Chromium, and an emoji font so the screenshots show the status icons a user's browser shows
+if [ "${1:-}" = "--browser" ] && { ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/noto ]; }; then
+  [ "$(id -u)" = 0 ] || { echo "error: install Debian's chromium and fonts-noto-color-emoji" >&2; exit 1; }
+  echo "[bootstrap] installing Debian's chromium and an emoji font for the browser tests" >&2
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >&2
 fi

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.health import redact_url
 from ui import context
 
+context.require_app_frame("pages/connections.py")
 st.title("Connections")
 if st.button("Check again", icon="🔄"):
     context.service_states.clear()
@@ -29,7 +31,7 @@ rows = [
         "setting": "NetBox",
         "value": f"{settings.netbox_url or '(not set)'} (token {settings.netbox_token.masked()})",
     },
-    {"setting": "Redis", "value": settings.redis_url.split("@")[-1]},
+    {"setting": "Redis", "value": redact_url(settings.redis_url)},
     {"setting": "Queue", "value": settings.queue_name},
     {"setting": "Mapping file", "value": str(settings.mapping_file)},
     {

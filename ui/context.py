@@ -8,6 +8,25 @@ from core.errors import ImporterError
 from core.health import ServiceState, check_all
 from core.settings import Settings, load_settings
 
+APP_FRAME = "_app_frame"
+DEEP_LINK = "_deep_link"
+
+
+def enter_app_frame() -> None:
+    """Called by app.py once st.navigation is set up: mark the session, then honour a pending deep link."""
+    st.session_state[APP_FRAME] = True
+    target = st.session_state.pop(DEEP_LINK, None)
+    if target:
+        st.switch_page(target)
+
+
+def require_app_frame(page_file: str) -> None:
+    """Every page calls this first. On a fresh server, Streamlit serves a deep link (/connections) from the
+    pages/ directory without running app.py; such a session goes through app.py, which then opens the page."""
+    if not st.session_state.get(APP_FRAME):
+        st.session_state[DEEP_LINK] = page_file
+        st.switch_page("app.py")
+
 
 @st.cache_resource(show_spinner=False)
 def settings() -> Settings:
