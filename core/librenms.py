@@ -171,8 +171,11 @@ class LibreNMSClient:
         retries: int = defaults.LIBRENMS_RETRIES,
         backoff: float = defaults.LIBRENMS_BACKOFF,
         session: requests.Session | None = None,
+        cache_seconds: float = 0,
     ) -> None:
         self.server = server
+        self.cache_seconds = cache_seconds
+        self._list_cache: dict[tuple[tuple[str, str], ...], tuple[float, list[Any]]] = {}
         self.base_url = _public_base(server.url)
         self._api_url = self.base_url + API_PREFIX
         self.timeout = timeout
@@ -213,11 +216,25 @@ class LibreNMSClient:
         pair = flt.server_side() if flt is not None else None
         if pair is not None:
             params = {"type": pair[0], "query": pair[1]}
-        raw = self._get_list("/devices", "devices", params=params)
+        raw = self._cached_list(params)
         devices, self.skipped_devices = self._parse_devices(raw)
         if flt is not None:
             devices = [d for d in devices if flt.matches(d)]
         return devices
+
+    def _cached_list(self, params: dict[str, str]) -> list[Any]:
+        """The raw device list, kept `cache_seconds` per server-side filter (0: always fetched)."""
+        key = tuple(sorted(params.items()))
+        now = time.monotonic()
+        with self._lock:
+            hit = self._list_cache.get(key)
+        if hit is not None and now - hit[0] < self.cache_seconds:
+            return hit[1]
+        raw = self._get_list("/devices", "devices", params=params)
+        if self.cache_seconds > 0:
+            with self._lock:
+                self._list_cache[key] = (now, raw)
+        return raw
 
     def get_device(self, hostname_or_id: str | int) -> LibreDevice:
         """One device by hostname (case-insensitive) or numeric id."""
@@ -281,8 +298,9 @@ class LibreNMSClient:
             return {i: list(self._inventory_cache.get(i, [])) for i in wanted}
 
     def clear_cache(self) -> None:
-        """Forget cached inventories and their errors."""
+        """Forget cached device lists, inventories and inventory errors (the page's Refresh)."""
         with self._lock:
+            self._list_cache.clear()
             self._inventory_cache.clear()
             self.inventory_errors.clear()
 

@@ -710,3 +710,23 @@ def test_management_address_is_none_for_a_device_without_ip(
     sim.reset_stats()
     assert client.management_address(device) is None
     assert sim.stats()["requests"] == 0
+
+
+def test_device_list_is_cached_for_cache_seconds_until_cleared(sim: LibreNMSSimulator) -> None:
+    client = make_client(sim.url, cache_seconds=60)
+    sim.reset_stats()
+    first = client.list_devices(DeviceFilter())
+    second = client.list_devices(DeviceFilter(show_disabled=True))  # same server-side query, other local filter
+    assert sim.stats()["by_path"].get("/api/v0/devices") == 1
+    assert 303 in ids(second) and 303 not in ids(first)
+    client.clear_cache()
+    client.list_devices(DeviceFilter())
+    assert sim.stats()["by_path"].get("/api/v0/devices") == 2
+
+
+def test_device_list_is_fetched_every_time_without_a_cache(sim: LibreNMSSimulator) -> None:
+    client = make_client(sim.url)
+    sim.reset_stats()
+    client.list_devices()
+    client.list_devices()
+    assert sim.stats()["by_path"].get("/api/v0/devices") == 2
