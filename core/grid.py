@@ -1,0 +1,177 @@
+"""The review grid as data: Review rows → a pandas DataFrame for `st.data_editor`, and the editor's edits →
+Review edits. Pure (no Streamlit), so the page stays a drawing and the translation is tested on its own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from core.models import Kind, Row, RowStatus
+from core.validation import Review
+
+STATUS_ICONS = {
+    RowStatus.READY: "🟢",
+    RowStatus.NEEDS_INPUT: "🟡",
+    RowStatus.EXISTS: "🔵",
+    RowStatus.CONFLICT: "🟠",
+    RowStatus.BLOCKED: "🔴",
+}
+# Columns the analyst edits in the grid; every other column is locked.
+EDITABLE = ("import", "pick", "kind", "role", "rack", "cluster")
+COLUMNS = (
+    "pick",
+    "import",
+    "status",
+    "name",
+    "kind",
+    "site",
+    "device_type",
+    "platform",
+    "role",
+    "rack",
+    "cluster",
+    "stack",
+    "issues",
+    "netbox",
+    "librenms",
+    "hostname",
+    "librenms_id",
+    "server",
+)
+
+
+def status_label(status: RowStatus) -> str:
+    return f"{STATUS_ICONS[status]} {status.value}"
+
+
+def _name(ref: Any) -> str:
+    return ref.name if ref is not None else ""
+
+
+def row_record(row: Row, librenms_url: str = "", picked: bool = False) -> dict[str, Any]:
+    device = row.device
+    return {
+        "pick": picked,
+        "import": row.will_import,
+        "status": status_label(row.status),
+        "name": row.name,
+        "kind": row.kind.value,
+        "site": _name(row.site),
+        "device_type": _name(row.device_type),
+        "platform": _name(row.platform),
+        "role": row.role.slug if row.role else None,
+        "rack": row.rack.name if row.rack else None,
+        "cluster": row.cluster.name if row.cluster else None,
+        "stack": f"{len(row.stack.members)} members" if row.stack else "",
+        "issues": row.issues_text(),
+        "netbox": row.existing.url if row.existing else None,
+        "librenms": f"{librenms_url}/device/device={device.device_id}/" if librenms_url else None,
+        "hostname": device.hostname,
+        "librenms_id": device.device_id,
+        "server": device.server_key,
+    }
+
+
+def rows_frame(
+    rows: Iterable[Row], librenms_url: str = "", picked: Iterable[tuple[str, int]] = ()
+) -> pd.DataFrame:
+    """One line per row, in the grid's column order; the index is 'server:id' so edits map back to rows."""
+    chosen = set(picked)
+    records = [row_record(row, librenms_url, row.key in chosen) for row in rows]
+    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
+    frame.index = pd.Index([f"{r['server']}:{r['librenms_id']}" for r in records], name="row")
+    return frame
+
+
+def key_of(label: str) -> tuple[str, int]:
+    server, _, device_id = str(label).rpartition(":")
+    return server, int(device_id)
+
+
+def _clean(value: Any) -> str | None:
+    """The editor gives None, NaN (pandas 3) or text for an emptied cell."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def apply_grid_edits(
+    review: Review, frame_index: list[str], edited_rows: Mapping[int | str, Mapping[str, Any]]
+) -> tuple[list[tuple[str, int]], dict[tuple[str, int], bool]]:
+    """Apply st.data_editor's `edited_rows` ({position: {column: new value}}) to the review.
+
+    Returns (rows re-validated, pick changes). Locked columns are ignored whatever the editor sent.
+    """
+    touched: set[tuple[str, int]] = set()
+    picks: dict[tuple[str, int], bool] = {}
+    for position, changes in edited_rows.items():
+        key = key_of(frame_index[int(position)])
+        if key not in review.rows:
+            continue
+        for column, value in changes.items():
+            if column == "pick":
+                picks[key] = bool(value)
+            elif column == "import":
+                review.select([key], bool(value))
+                touched.add(key)
+            elif column == "kind":
+                kind = _clean(value)
+                touched.update(
+                    review.apply_kind([key], Kind(kind) if kind in {k.value for k in Kind} else None)
+                )
+            elif column == "role":
+                touched.update(review.apply_role([key], _clean(value)))
+            elif column == "rack":
+                touched.update(review.apply_rack([key], _clean(value)))
+            elif column == "cluster":
+                touched.update(review.apply_cluster([key], _clean(value)))
+    return sorted(touched), picks
+
+
+def matching_keys(
+    review: Review, *, statuses: Iterable[RowStatus] = (), text: str = "", kind: Kind | None = None
+) -> list[tuple[str, int]]:
+    """Rows matching a view filter: any of the statuses (none = all), text in name/hostname/site/type/os."""
+    wanted = set(statuses)
+    needle = text.strip().casefold()
+    out = []
+    for row in review:
+        if wanted and row.status not in wanted:
+            continue
+        if kind is not None and row.kind is not kind:
+            continue
+        if needle:
+            hay = " ".join(
+                (
+                    row.name,
+                    row.device.hostname,
+                    _name(row.site),
+                    row.device.hardware,
+                    row.device.os,
+                    row.device.location,
+                )
+            ).casefold()
+            if needle not in hay:
+                continue
+        out.append(row.key)
+    return out
+
+
+def summary_frames(review: Review) -> dict[str, pd.DataFrame]:
+    """Counts for the summary charts: by status, by site and by os."""
+    rows = list(review)
+    by_status = pd.DataFrame(
+        {"status": [s.value for s in RowStatus], "devices": [review.counts()[s] for s in RowStatus]}
+    )
+    sites = Counter(_name(r.site) or "(no site)" for r in rows)
+    oses = Counter(r.device.os or "(none)" for r in rows)
+    return {
+        "status": by_status,
+        "site": pd.DataFrame(sites.most_common(12), columns=["site", "devices"]),
+        "os": pd.DataFrame(oses.most_common(12), columns=["os", "devices"]),
+    }

@@ -1,0 +1,77 @@
+"""The review grid as data: rows to a DataFrame and the editor's edits back to the review."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import grid
+from core.librenms import DeviceFilter
+from core.models import RowStatus
+from core.search import run_search
+
+
+@pytest.fixture
+def review(settings, reference_data):
+    return run_search(settings, DeviceFilter(show_disabled=True, detect_stacks=True)).review
+
+
+def _needs_only_role(review):
+    return next(
+        r for r in review if r.status is RowStatus.NEEDS_INPUT and {i.field for i in r.blocking} == {"role"}
+    )
+
+
+def test_frame_has_one_line_per_row_keyed_by_server_and_id(review) -> None:
+    frame = grid.rows_frame(review)
+    assert len(frame) == len(review)
+    assert list(frame.columns) == list(grid.COLUMNS)
+    row = review.rows[("default", 12)]
+    line = frame.loc["default:12"]
+    assert line["name"] == row.name
+    assert line["stack"] == "3 members"
+    assert bool(line["import"]) is row.will_import
+
+
+def test_role_edit_in_the_grid_revalidates_that_row_to_ready(review) -> None:
+    row = _needs_only_role(review)
+    frame = grid.rows_frame(review)
+    position = list(frame.index).index(f"{row.key[0]}:{row.key[1]}")
+    touched, picks = grid.apply_grid_edits(review, list(frame.index), {position: {"role": "access-switch"}})
+    assert row.key in touched and picks == {}
+    assert review.rows[row.key].status is RowStatus.READY
+    assert review.rows[row.key].role.slug == "access-switch"
+
+
+def test_locked_columns_are_ignored_whatever_the_editor_sends(review) -> None:
+    frame = grid.rows_frame(review)
+    before = dict(review.rows)
+    touched, _ = grid.apply_grid_edits(
+        review, list(frame.index), {0: {"status": "ready", "name": "x", "site": "y"}}
+    )
+    assert touched == []
+    assert review.rows == before
+
+
+def test_emptied_role_cell_clears_the_choice(review) -> None:
+    row = _needs_only_role(review)
+    review.apply_role([row.key], "access-switch")
+    frame = grid.rows_frame(review)
+    position = list(frame.index).index(f"{row.key[0]}:{row.key[1]}")
+    grid.apply_grid_edits(review, list(frame.index), {position: {"role": float("nan")}})
+    assert review.rows[row.key].status is RowStatus.NEEDS_INPUT
+
+
+def test_import_tick_changes_the_selection_and_pick_only_reports(review) -> None:
+    ready = next(r for r in review if r.status is RowStatus.READY)
+    frame = grid.rows_frame(review)
+    position = list(frame.index).index(f"{ready.key[0]}:{ready.key[1]}")
+    _, picks = grid.apply_grid_edits(review, list(frame.index), {position: {"import": False, "pick": True}})
+    assert review.rows[ready.key].will_import is False
+    assert picks == {ready.key: True}
+
+
+def test_matching_keys_filters_by_status_and_text(review) -> None:
+    blocked = grid.matching_keys(review, statuses=[RowStatus.BLOCKED])
+    assert blocked and all(review.rows[k].status is RowStatus.BLOCKED for k in blocked)
+    found = grid.matching_keys(review, text="CORE-SW01")
+    assert ("default", 12) in found and len(found) < len(review)
