@@ -8,7 +8,7 @@ LIBRENMS_READ_TIMEOUT = 90.0  # the device list of a large install can take tens
 LIBRENMS_RETRIES = 3
 LIBRENMS_BACKOFF = 0.5  # seconds, doubled after each retry
 LIBRENMS_CACHE_SECONDS = 300
-INVENTORY_POOL_SIZE = 4
+INVENTORY_POOL_SIZE = 8
 DEFAULT_SERVER_KEY = "default"
 
 # NetBox

@@ -7,8 +7,9 @@
 #   devtools/stack.sh down     stop what `up` started (gunicorn; PostgreSQL/Redis only if it started them)
 #   devtools/stack.sh status   say what runs
 #   devtools/stack.sh env      print the settings file (tokens included: it is for `source`, not for logs)
+#   devtools/stack.sh shell …  run `netbox shell …` on this stack's NetBox (the benchmarks seed data this way)
 #
-# STACK=demo (default) or STACK=test picks an instance: each has its own database, NetBox port, Redis
+# STACK=demo (default), test or bench picks an instance: each has its own database, NetBox port, Redis
 # databases and state directory (.stack/$STACK), so the tests never touch the demo's data.
 # Slow things are cached outside the work tree ($LNBI_CACHE, default ~/.cache/lnb-importer): the NetBox
 # virtualenv and a pg_dump of the freshly migrated database (a cold `migrate` takes ~4 minutes).
@@ -20,7 +21,8 @@ STACK=${STACK:-demo}
 case "$STACK" in
   demo) NB_PORT=${NB_PORT:-8000}; NB_REDIS_TASKS=0; NB_REDIS_CACHE=1; APP_REDIS_DB=2 ;;
   test) NB_PORT=${NB_PORT:-8010}; NB_REDIS_TASKS=4; NB_REDIS_CACHE=5; APP_REDIS_DB=3 ;;
-  *) echo "STACK must be demo or test, not '$STACK'" >&2; exit 2 ;;
+  bench) NB_PORT=${NB_PORT:-8020}; NB_REDIS_TASKS=6; NB_REDIS_CACHE=7; APP_REDIS_DB=8 ;;
+  *) echo "STACK must be demo, test or bench, not '$STACK'" >&2; exit 2 ;;
 esac
 STATE="$ROOT/.stack/$STACK"
 CACHE=${LNBI_CACHE:-$HOME/.cache/lnb-importer}
@@ -268,5 +270,6 @@ case "${1:-}" in
   reset) cmd_reset ;;
   status) cmd_status ;;
   env) cat "$STATE/netbox.env" ;;
+  shell) shift; nb shell --no-imports "$@" ;;
   *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
