@@ -29,6 +29,7 @@ from core.errors import ConfigError
 from core.models import Kind, LibreDevice
 
 TABLES = ("sites", "device_types", "platforms")
+RULE_KEYS = ("role", "type", "os", "hardware", "kind")
 
 
 def _fold(text: str | None) -> str:
@@ -94,6 +95,14 @@ class Mappings:
             entries[key] = value
         return Mappings(**{**{t: getattr(self, t) for t in TABLES}, table: entries, "roles": self.roles})
 
+    def with_table(self, table: str, entries: Mapping[str, str]) -> Mappings:
+        """A copy with one whole table replaced (the Mappings page saves a table at a time)."""
+        if table not in TABLES:
+            raise ValueError(f"unknown mapping table {table!r}")
+        return Mappings(
+            **{**{t: getattr(self, t) for t in TABLES}, table: dict(entries), "roles": self.roles}
+        )
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {t: dict(getattr(self, t)) for t in TABLES}
         out["roles"] = [r.as_dict() for r in self.roles]
@@ -121,7 +130,17 @@ def load_mappings(path: Path) -> Mappings:
     for i, raw in enumerate(data.get("roles") or []):
         if not isinstance(raw, Mapping) or not raw.get("role"):
             raise ConfigError(f"{path}: role rule {i + 1} needs a 'role'.")
-        rule = RoleRule(**{k: str(raw[k]) for k in ("role", "type", "os", "hardware", "kind") if raw.get(k)})
+        unknown = sorted(str(k) for k in raw if k not in RULE_KEYS)
+        if unknown:  # ignoring a misspelt condition would make the rule match every device
+            raise ConfigError(
+                f"{path}: role rule {i + 1} has unknown key(s) {', '.join(unknown)}; "
+                f"use {', '.join(RULE_KEYS)}."
+            )
+        rule = RoleRule(**{k: str(raw[k]) for k in RULE_KEYS if raw.get(k)})
+        if rule.kind and _fold(rule.kind) not in {k.value for k in Kind}:
+            raise ConfigError(
+                f"{path}: role rule {i + 1} has kind {rule.kind!r}; use {' or '.join(k.value for k in Kind)}."
+            )
         for pattern in (rule.os, rule.hardware):
             try:
                 re.compile(pattern)
@@ -136,9 +155,13 @@ def save_mappings(path: Path, mappings: Mappings) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(mappings.as_dict(), allow_unicode=True, sort_keys=False)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)  # no half-written temporary file left beside the real one
+        raise
 
 
 def suggest(value: str, names: Iterable[str], n: int = 3) -> list[str]:
@@ -146,7 +169,72 @@ def suggest(value: str, names: Iterable[str], n: int = 3) -> list[str]:
     names = list(names)
     folded = {_fold(name): name for name in names}
     target = _fold(value)
+    if not target:  # every name 'contains' the empty string
+        return []
     contained = [orig for f, orig in folded.items() if f and (f in target or target in f)]
     close = difflib.get_close_matches(target, list(folded), n=n, cutoff=0.4)
     out = contained + [folded[c] for c in close if folded[c] not in contained]
     return out[:n]
+
+
+# ------------------------------------------------------------------ editing a table
+
+
+def _cell(value: object) -> str:
+    """A grid cell as text: missing cells (None, pandas NaN) are empty."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def table_from_rows(rows: Iterable[tuple[object, object]]) -> tuple[dict[str, str], list[str]]:
+    """Rows of (LibreNMS value, NetBox object) as edited in a grid → (the table, problems in words).
+
+    Wholly empty rows are ignored; a half-filled row or a value listed twice (case-insensitively, as
+    lookups are) is a problem. The caller saves nothing while there are problems.
+    """
+    entries: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    problems: list[str] = []
+    for raw_key, raw_target in rows:
+        key, target = _cell(raw_key), _cell(raw_target)
+        if not key and not target:
+            continue
+        if not key:
+            problems.append(f"A row mapping to '{target}' has no LibreNMS value.")
+            continue
+        if not target:
+            problems.append(f"'{key}' has no NetBox object: pick one or delete the row.")
+            continue
+        if _fold(key) in seen:
+            problems.append(f"'{key}' is listed twice (values match case-insensitively): keep one row.")
+            continue
+        seen[_fold(key)] = key
+        entries[key] = target
+    return entries, problems
+
+
+@dataclass(frozen=True, slots=True)
+class TableChange:
+    """What saving a table changes, for the report after a save."""
+
+    added: dict[str, str] = field(default_factory=dict)
+    changed: dict[str, tuple[str, str]] = field(default_factory=dict)  # key → (old, new)
+    removed: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def describe(self) -> list[str]:
+        """One line per change, e.g. `added 'Lab 2' → lab`."""
+        return [
+            *(f"added '{k}' → {v}" for k, v in self.added.items()),
+            *(f"changed '{k}': {old} → {new}" for k, (old, new) in self.changed.items()),
+            *(f"removed '{k}' (was {v})" for k, v in self.removed.items()),
+        ]
+
+
+def diff_table(old: Mapping[str, str], new: Mapping[str, str]) -> TableChange:
+    return TableChange(
+        added={k: v for k, v in new.items() if k not in old},
+        changed={k: (old[k], v) for k, v in new.items() if k in old and old[k] != v},
+        removed={k: v for k, v in old.items() if k not in new},
+    )

@@ -101,7 +101,7 @@ def describe_error_body(body: Any) -> str:
         parts = []
         for key, value in body.items():
             if key == "errors" and isinstance(value, list):
-                parts.extend(describe_error_body(item.get("errors", item)) for item in value)
+                parts.extend(_describe_bulk_item(item) for item in value)
                 continue
             text = "; ".join(map(str, value)) if isinstance(value, list) else describe_error_body(value)
             parts.append(text if key in {"__all__", "non_field_errors", "detail"} else f"{key}: {text}")
@@ -109,6 +109,14 @@ def describe_error_body(body: Any) -> str:
     if isinstance(body, list):
         return "; ".join(describe_error_body(item) for item in body if item)
     return str(body)
+
+
+def _describe_bulk_item(item: Any) -> str:
+    """One entry of a bulk POST's `errors`: `{"index": 1, "errors": {...}}` → `index 1: field: …`."""
+    if not isinstance(item, Mapping):
+        return describe_error_body(item)
+    text = describe_error_body(item.get("errors", item))
+    return f"index {item['index']}: {text}" if "index" in item else text
 
 
 def call(api: pynetbox.api, action: str, fn: Callable[[], Any]) -> Any:
@@ -209,7 +217,7 @@ def parse_librenms_ids(value: Any, default_key: str) -> dict[str, int]:
         return {default_key: value}
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if text.isdecimal():  # not isdigit(): '²' is a digit that int() refuses
             return {default_key: int(text)}
         try:
             return parse_librenms_ids(json.loads(text), default_key)
@@ -219,6 +227,8 @@ def parse_librenms_ids(value: Any, default_key: str) -> dict[str, int]:
         out: dict[str, int] = {}
         for key, item in value.items():
             raw = item.get("id") if isinstance(item, Mapping) else item
+            if isinstance(raw, bool):  # JSON true is not device 1
+                continue
             try:
                 out[str(key)] = int(raw)  # type: ignore[arg-type]
             except (TypeError, ValueError):

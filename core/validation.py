@@ -458,6 +458,8 @@ class Review:
     @staticmethod
     def _claims_of(row: Row) -> list[tuple]:
         claims: list[tuple] = []
+        if not row.selected:  # a row that will not be imported claims nothing ("deselect one of them")
+            return claims
         if row.existing is not None:
             claims.append(("object", row.existing.kind, row.existing.id))
         elif row.site is not None and row.status is not RowStatus.CONFLICT:
@@ -533,11 +535,17 @@ class Review:
         """Any of name, site, device_type, platform (and the four above)."""
         return self._edit(keys, **{k: (v or None) for k, v in overrides.items()})
 
-    def select(self, keys: Iterable[tuple[str, int]], selected: bool = True) -> None:
-        """Mark rows for import (or not). Only ready rows are imported, whatever their mark."""
+    def select(self, keys: Iterable[tuple[str, int]], selected: bool = True) -> list[tuple[str, int]]:
+        """Mark rows for import (or not). Only ready rows are imported, whatever their mark.
+
+        A deselected row gives up its claims, so the rows it was in conflict with are refreshed too.
+        """
+        touched: set[tuple[str, int]] = set()
         for key in keys:
-            self.base[key] = replace(self.base[key], selected=selected)
-            self.rows[key] = replace(self.rows[key], selected=selected)
+            touched |= self._set_base(key, replace(self.base[key], selected=selected))
+        for key in touched:
+            self._refresh(key)
+        return sorted(touched)
 
     def drop(self, predicate) -> int:
         """Remove the rows for which predicate(row) is true (e.g. 'exclude existing'); returns how many."""
@@ -549,7 +557,7 @@ class Review:
                 holders.discard(key)
                 touched |= holders
             del self.rows[key], self.base[key], self.devices[key]
-        for key in touched:
+        for key in touched - set(gone):  # rows dropped together may have shared a claim
             self._refresh(key)
         return len(gone)
 
