@@ -154,15 +154,20 @@ def resolve_device_type(
 
 
 def find_existing(
-    device: LibreDevice, name: str, index: NetBoxIndex
-) -> tuple[ExistingMatch | None, list[ExistingMatch]]:
-    """librenms_id → serial → name → primary IP. Returns (the match, or None; the conflicting objects)."""
+    device: LibreDevice, name: str, index: NetBoxIndex, site_id: int | None = None
+) -> tuple[ExistingMatch | None, list[ExistingMatch], list[ExistingMatch]]:
+    """librenms_id → serial → name → primary IP.
+
+    Returns (the one match or None, the objects it matches when more than one, objects of the same name in
+    the same site that are linked to another LibreNMS device: the name is taken).
+    """
     linked = index.by_librenms.get(device.key, [])
     if len(linked) == 1:
-        return index.match(linked[0], MatchBy.LIBRENMS_ID), []
+        return index.match(linked[0], MatchBy.LIBRENMS_ID), [], []
     if len(linked) > 1:
-        return None, [index.match(e, MatchBy.LIBRENMS_ID) for e in linked]
+        return None, [index.match(e, MatchBy.LIBRENMS_ID) for e in linked], []
     found: dict[tuple[Kind, int], tuple[Existing, MatchBy]] = {}
+    taken: list[ExistingMatch] = []
     lookups = (
         (MatchBy.SERIAL, index.by_serial.get(device.serial.casefold(), []) if device.serial else []),
         (MatchBy.NAME, index.by_name.get(name.casefold(), []) if name else []),
@@ -170,17 +175,17 @@ def find_existing(
     )
     for by, items in lookups:
         for item in items:
-            # an object linked to another LibreNMS device is that device, not this one
-            if (
-                item.librenms_ids.get(device.server_key, device.device_id) != device.device_id
-                and by is not MatchBy.NAME
-            ):
+            other = item.librenms_ids.get(device.server_key)
+            if other is not None and other != device.device_id:
+                # that object is another LibreNMS device; sharing its name in its site blocks the import
+                if by is MatchBy.NAME and (site_id is None or item.site_id in (None, site_id)):
+                    taken.append(index.match(item, by))
                 continue
             found.setdefault((item.kind, item.id), (item, by))
     matches = [index.match(item, by) for item, by in found.values()]
     if len(matches) == 1:
-        return matches[0], []
-    return None, matches
+        return matches[0], [], taken
+    return None, matches, taken
 
 
 # ------------------------------------------------------------------ one row
@@ -353,7 +358,18 @@ def validate_device(
                     )
                 )
 
-    existing, conflicts = find_existing(device, name, index)
+    existing, conflicts, taken = find_existing(device, name, index, site.id if site else None)
+    for other in taken:
+        issues.insert(
+            0,
+            Issue(
+                "name",
+                Severity.BLOCKING,
+                f"NetBox {other.kind.value} '{other.name}' has this name but is linked to another LibreNMS device",
+                name,
+                "set another name for this row",
+            ),
+        )
     if conflicts:
         listed = ", ".join(f"{c.kind.value} '{c.name}' (by {c.by.value})" for c in conflicts)
         issues.insert(
@@ -462,8 +478,11 @@ class Review:
             return claims
         if row.existing is not None:
             claims.append(("object", row.existing.kind, row.existing.id))
-        elif row.site is not None and row.status is not RowStatus.CONFLICT:
-            claims.append(("name", row.kind, row.site.id, row.name.casefold()))
+        elif row.status is not RowStatus.CONFLICT:
+            # NetBox names are unique per site for devices and per cluster for VMs
+            scope = row.cluster if row.kind is Kind.VM else row.site
+            if scope is not None:
+                claims.append(("name", row.kind, scope.id, row.name.casefold()))
         return claims
 
     def _set_base(self, key: tuple[str, int], row: Row) -> set[tuple[str, int]]:

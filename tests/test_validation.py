@@ -422,6 +422,7 @@ def made(nb: pynetbox.api, nb_api: pynetbox.api, reference_data: pynetbox.api) -
         DEVICES[5], ip=str(ipaddress.IPv4Address(0x64400000 + random.randint(1, 2**22 - 2)))
     )
     not_mine = unique_device(DEVICES[5])
+    name_taken = unique_device(DEVICES[5])
     specs = {
         "linked": {"name": f"linked-{suffix}", "custom_fields": {"librenms_id": linked.device_id}},
         "serial": {"name": f"serial-{suffix}", "serial": by_serial.serial},
@@ -434,6 +435,8 @@ def made(nb: pynetbox.api, nb_api: pynetbox.api, reference_data: pynetbox.api) -
             "serial": not_mine.serial,
             "custom_fields": {"librenms_id": not_mine.device_id + 1},
         },
+        # same name in the same site, but another LibreNMS device's
+        "taken": {"name": name_taken.sysname, "custom_fields": {"librenms_id": name_taken.device_id + 1}},
     }
     objects = dict(zip(specs, nb.dcim.devices.create([{**base, **s} for s in specs.values()]), strict=True))
     addresses = []
@@ -456,6 +459,7 @@ def made(nb: pynetbox.api, nb_api: pynetbox.api, reference_data: pynetbox.api) -
             "claimed_name": claimed_name,
             "by_ip": by_ip,
             "not_mine": not_mine,
+            "name_taken": name_taken,
         }
     finally:
         for obj in [*addresses, *objects.values()]:
@@ -489,6 +493,22 @@ def test_serial_of_an_object_linked_to_another_librenms_device_is_no_match(
     assert row.status is RowStatus.NEEDS_INPUT
 
 
+def test_name_of_another_librenms_devices_object_in_the_same_site_needs_a_new_name(
+    made: dict, mappings: Mappings
+) -> None:
+    row = validate_device(made["name_taken"], made["index"], mappings, overrides=Overrides(site="lab"))
+    assert row.existing is None
+    assert row.status is RowStatus.NEEDS_INPUT
+    (issue,) = issues_on(row, "name", Severity.BLOCKING)
+    assert "linked to another LibreNMS device" in issue.message
+
+
+def test_name_of_another_librenms_devices_object_in_another_site_is_free(made: dict, mappings: Mappings) -> None:
+    row = validate_device(made["name_taken"], made["index"], mappings, overrides=Overrides(site="hq"))
+    assert not issues_on(row, "name", Severity.BLOCKING)
+    assert row.existing is None
+
+
 def test_serial_matching_one_object_and_name_another_is_a_conflict(made: dict, mappings: Mappings) -> None:
     row = validate_device(made["split"], made["index"], mappings)
     assert row.status is RowStatus.CONFLICT
@@ -502,6 +522,17 @@ def test_two_rows_claiming_one_netbox_object_are_both_conflicts(made: dict, mapp
     rows = [review.rows[made["claimed_serial"].key], review.rows[made["claimed_name"].key]]
     assert [r.existing.id for r in rows] == [made["objects"]["claimed"].id] * 2
     assert [r.status for r in rows] == [RowStatus.CONFLICT, RowStatus.CONFLICT]
+
+
+def test_vms_of_one_name_conflict_only_within_one_cluster(reference_index, mappings: Mappings) -> None:
+    first, second = unique_device(DEVICES[204]), unique_device(DEVICES[205])
+    second = replace(second, sysname=first.sysname, hostname=first.hostname)
+    review = Review([first, second], reference_index, mappings)
+    review.apply_cluster([first.key], "kvm-hq")
+    review.apply_cluster([second.key], "openstack-hq")
+    assert {review.rows[k].status for k in (first.key, second.key)} == {RowStatus.READY}
+    review.apply_cluster([second.key], "kvm-hq")
+    assert {review.rows[k].status for k in (first.key, second.key)} == {RowStatus.CONFLICT}
 
 
 # ------------------------------------------------------------------ Review edits
