@@ -24,6 +24,7 @@ NAME_MAX_LENGTH = 64
 STACK_NAME_PATTERN = "{name}"  # virtual chassis name; member devices are "{name}-{position}"
 STACK_MEMBER_PATTERN = "{name}-{position}"
 IMPORT_BATCH_SIZE = 50
+IMPORT_CONCURRENCY = 2  # batches in flight: NetBox serves one bulk POST on one core; this machine has 2
 
 # Redis / RQ
 REDIS_URL = "redis://127.0.0.1:6379/2"  # NetBox uses databases 0 and 1

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
@@ -231,15 +231,18 @@ class _Context:
     total: int
     pending: list[RowResult] = field(default_factory=list)
     done: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)  # batches run in parallel threads
 
     def finish(self, result: RowResult) -> None:
-        self.report.results.append(result)
-        self.pending.append(result)
-        self.done += 1
+        with self.lock:
+            self.report.results.append(result)
+            self.pending.append(result)
+            self.done += 1
 
     def tick(self, current: str) -> None:
-        self.progress(Progress(self.done, self.total, current, self.report.counts()), self.pending)
-        self.pending = []
+        with self.lock:
+            self.progress(Progress(self.done, self.total, current, self.report.counts()), self.pending)
+            self.pending = []
         if self.should_stop():
             raise _Stop
 
@@ -254,6 +257,7 @@ def run_import(
     librenms: LibreNMSClient | None = None,
     nb_api: pynetbox.api | None = None,
     batch_size: int = defaults.IMPORT_BATCH_SIZE,
+    concurrency: int = defaults.IMPORT_CONCURRENCY,
 ) -> ImportReport:
     """Import the given rows. Never raises for one bad device; raises ImporterError only when nothing can
     start (LibreNMS/NetBox unreachable, bad token) — a missing permission is reported in `report.error`."""
@@ -336,8 +340,7 @@ def run_import(
     try:
         ctx.tag_id = netbox.ensure_import_tag(api)
         ctx.tick("")
-        for batch in _batches(ready, batch_size):
-            _import_batch(ctx, batch, locks)
+        _run_batches(ctx, list(_batches(ready, batch_size)), locks, concurrency)
     except _Stop:
         report.stopped = True
     except NetBoxAuthError as exc:
@@ -368,7 +371,10 @@ def _fresh_review(
     for item in items:
         key = (item.server_key, item.librenms_id)
         if key in review.rows and item.overrides:
-            review.apply_override([key], **item.overrides)
+            choices: dict[str, Any] = dict(item.overrides)
+            if choices.get("kind"):  # a job carries the kind as text; validation compares Kind members
+                choices["kind"] = Kind(choices["kind"])
+            review.apply_override([key], **choices)
     return review, client
 
 
@@ -395,7 +401,26 @@ def _batches(rows: Sequence[Row], size: int) -> Iterator[list[Row]]:
 # ------------------------------------------------------------------ one batch
 
 
+def _run_batches(ctx: _Context, batches: list[list[Row]], locks: Locks, concurrency: int) -> None:
+    """A few batches at a time: NetBox handles one bulk POST on one core, so two in flight use both."""
+    if concurrency <= 1 or len(batches) <= 1:
+        for batch in batches:
+            _import_batch(ctx, batch, locks)
+        return
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = [pool.submit(_import_batch, ctx, batch, locks) for batch in batches]
+        try:
+            for future in as_completed(futures):
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()  # batches not started yet; those in flight finish
+            raise
+
+
 def _import_batch(ctx: _Context, batch: list[Row], locks: Locks) -> None:
+    if ctx.should_stop():
+        raise _Stop
     keys = [row.key for row in batch]
     held = set(locks.acquire(keys))
     try:
@@ -533,58 +558,69 @@ def _failure(row: Row, message: str) -> RowResult:
     )
 
 
-def _create_objects(ctx: _Context, rows: list[Row], kind: Kind) -> list[tuple[Row, RowResult]]:
-    """Bulk POST; when NetBox rejects the batch, drop the rows it names (or bisect) and retry the rest."""
-    if not rows:
-        return []
-    endpoint = ctx.api.dcim.devices if kind is Kind.DEVICE else ctx.api.virtualization.virtual_machines
-    created: list[tuple[Row, RowResult]] = []
-    queue = [rows]
+def bulk_create(
+    api: pynetbox.api, endpoint: Any, payloads: list[dict], what: str
+) -> tuple[dict[int, Any], dict[int, str]]:
+    """Bulk POST `payloads`. A bulk POST is all-or-nothing in NetBox: when it is rejected, the items NetBox
+    names are set aside with their error (or, when it names none, the batch is halved) and the rest is sent
+    again. Returns (created record by payload index, error text by payload index). A 403 raises: no item
+    of this kind can be created with this token."""
+    created: dict[int, Any] = {}
+    errors: dict[int, str] = {}
+    queue = [list(range(len(payloads)))]
     while queue:
         chunk = queue.pop()
         try:
-            records = endpoint.create([_payload(ctx, row) for row in chunk])
+            records = endpoint.create([payloads[i] for i in chunk])
         except pynetbox.RequestError as exc:
-            status = exc.req.status_code
-            if status == 403:
+            if exc.req.status_code == 403:
                 raise NetBoxAuthError(
-                    f"NetBox refused to create {kind.value}s (403): {netbox.describe_error_body(exc.error)}"
+                    f"NetBox refused to create {what} (403): {netbox.describe_error_body(exc.error)}"
                 ) from None
             bad = _bad_indexes(exc.error, len(chunk))
             if len(chunk) == 1:
-                ctx.finish(_failure(chunk[0], netbox.describe_error_body(exc.error)))
+                errors[chunk[0]] = netbox.describe_error_body(exc.error)
             elif bad:
-                for i in sorted(bad):
-                    ctx.finish(_failure(chunk[i], _item_error(exc.error, i)))
-                rest = [row for i, row in enumerate(chunk) if i not in bad]
+                errors.update({chunk[i]: _item_error(exc.error, i) for i in bad})
+                rest = [index for i, index in enumerate(chunk) if i not in bad]
                 if rest:
                     queue.append(rest)
             else:
                 middle = len(chunk) // 2
                 queue += [chunk[:middle], chunk[middle:]]
             continue
-        except Exception as exc:
-            error = netbox.translate(exc, ctx.api.base_url, f"create {kind.value}s")
-            for row in chunk:
-                ctx.finish(_failure(row, str(error)))
+        except Exception as exc:  # any other failure is reported per item, never raised
+            error = str(netbox.translate(exc, api.base_url, f"create {what}"))
+            errors.update(dict.fromkeys(chunk, error))
             continue
-        for row, record in zip(chunk, records, strict=True):
-            created.append(
-                (
-                    row,
-                    RowResult(
-                        row.device.server_key,
-                        row.device.device_id,
-                        row.name,
-                        Outcome.CREATED,
-                        kind.value,
-                        message=f"created {kind.value}",
-                        netbox_id=record.id,
-                        url=ctx.review.index.url(kind, record.id),
-                    ),
-                )
-            )
-    return created
+        created.update(zip(chunk, records, strict=True))
+    return created, errors
+
+
+def _create_objects(ctx: _Context, rows: list[Row], kind: Kind) -> list[tuple[Row, RowResult]]:
+    """The batch's devices or VMs; each row NetBox refuses is reported failed with NetBox's words."""
+    if not rows:
+        return []
+    endpoint = ctx.api.dcim.devices if kind is Kind.DEVICE else ctx.api.virtualization.virtual_machines
+    records, errors = bulk_create(ctx.api, endpoint, [_payload(ctx, row) for row in rows], f"{kind.value}s")
+    for i, error in errors.items():
+        ctx.finish(_failure(rows[i], error))
+    return [
+        (
+            rows[i],
+            RowResult(
+                rows[i].device.server_key,
+                rows[i].device.device_id,
+                rows[i].name,
+                Outcome.CREATED,
+                kind.value,
+                message=f"created {kind.value}",
+                netbox_id=record.id,
+                url=ctx.review.index.url(kind, record.id),
+            ),
+        )
+        for i, record in sorted(records.items())
+    ]
 
 
 def _bad_indexes(body: Any, size: int) -> set[int]:
@@ -731,81 +767,98 @@ def _assign_primary_ips(
     kind: Kind,
     addresses: dict[tuple[str, int], tuple[str, int, str]],
 ) -> None:
-    """Interface + IP (reusing an unassigned one, never taking one assigned elsewhere) + primary_ip4/6,
-    each step one bulk request for the whole batch."""
+    """Management interface + IP (reusing an unassigned one, never taking one assigned elsewhere) +
+    primary_ip4/6: one bulk request per step for the whole batch; a failure costs only its own row's IP."""
     api = ctx.api
     todo = [(row, result) for row, result in created if row.key in addresses and result.netbox_id]
     if not todo:
         return
     is_device = kind is Kind.DEVICE
-    iface_endpoint = api.dcim.interfaces if is_device else api.virtualization.interfaces
     owner = "device" if is_device else "virtual_machine"
-    try:
-        ifaces = iface_endpoint.create(
-            [
-                {
-                    owner: result.netbox_id,
-                    "name": addresses[row.key][2] or "mgmt0",
-                    **({"type": "virtual"} if is_device else {}),
-                    "description": "Management (from LibreNMS)",
-                }
-                for row, result in todo
-            ]
+    object_type = "dcim.interface" if is_device else "virtualization.vminterface"
+    wanted = [f"{addresses[row.key][0]}/{addresses[row.key][1]}" for row, _ in todo]
+
+    def not_set(i: int, why: str) -> None:
+        todo[i][1].extra.append(f"primary IP {wanted[i]} not set: {why}")
+
+    ifaces, errors = bulk_create(
+        api,
+        api.dcim.interfaces if is_device else api.virtualization.interfaces,
+        [
+            {
+                owner: result.netbox_id,
+                "name": addresses[row.key][2] or "mgmt0",
+                **({"type": "virtual"} if is_device else {}),
+                "description": "Management (from LibreNMS)",
+            }
+            for row, result in todo
+        ],
+        "management interfaces",
+    )
+    for i, error in errors.items():
+        not_set(i, f"interface: {error}")
+    known = {}
+    plain = [wanted[i].split("/")[0] for i in ifaces]
+    lookup = "id,address,assigned_object_id"
+    for ip in netbox.call(
+        api, "look up IP addresses", lambda: list(api.ipam.ip_addresses.filter(address=plain, fields=lookup))
+    ):
+        known.setdefault(str(ip.address).split("/")[0], ip)
+    reuse: list[tuple[int, int]] = []  # (todo index, IP id)
+    to_create: list[int] = []
+    for i in sorted(ifaces):
+        found = known.get(wanted[i].split("/")[0])
+        if found is not None and found.assigned_object_id:
+            not_set(i, "NetBox has this address assigned to another object")
+        elif found is not None:
+            reuse.append((i, found.id))
+        else:
+            to_create.append(i)
+    ip_of: dict[int, tuple[int, str]] = {}
+    if reuse:
+        netbox.call(
+            api,
+            "assign existing IP addresses",
+            lambda: api.ipam.ip_addresses.update(
+                [
+                    {"id": ip_id, "assigned_object_type": object_type, "assigned_object_id": ifaces[i].id}
+                    for i, ip_id in reuse
+                ]
+            ),
         )
-        wanted = {row.key: f"{addresses[row.key][0]}/{addresses[row.key][1]}" for row, _ in todo}
-        plain = [addr.split("/")[0] for addr in wanted.values()]
-        known = {}
-        for ip in api.ipam.ip_addresses.filter(
-            address=plain, fields="id,address,assigned_object_id,assigned_object_type"
-        ):
-            known.setdefault(str(ip.address).split("/")[0], ip)
-        to_create, to_assign, updates = [], [], []
-        object_type = "dcim.interface" if is_device else "virtualization.vminterface"
-        for (row, result), iface in zip(todo, ifaces, strict=True):
-            address = wanted[row.key]
-            found = known.get(address.split("/")[0])
-            if found is not None and found.assigned_object_id:
-                result.extra.append(f"primary IP {address} not set: NetBox has it assigned to another object")
-                continue
-            if found is not None:
-                to_assign.append(
-                    {"id": found.id, "assigned_object_type": object_type, "assigned_object_id": iface.id}
-                )
-                updates.append((row, result, found.id, address, "reused"))
-            else:
-                to_create.append(
-                    (
-                        row,
-                        result,
-                        {
-                            "address": address,
-                            "assigned_object_type": object_type,
-                            "assigned_object_id": iface.id,
-                            "status": "active",
-                            "tags": [ctx.tag_id],
-                        },
-                    )
-                )
-        if to_assign:
-            api.ipam.ip_addresses.update(to_assign)
-        if to_create:
-            records = api.ipam.ip_addresses.create([payload for _, _, payload in to_create])
-            for (row, result, payload), record in zip(to_create, records, strict=True):
-                updates.append((row, result, record.id, payload["address"], "created"))
-        endpoint = api.dcim.devices if is_device else api.virtualization.virtual_machines
-        patch = [
-            {"id": result.netbox_id, ("primary_ip6" if ":" in address else "primary_ip4"): ip_id}
-            for row, result, ip_id, address, _ in updates
-        ]
-        if patch:
-            endpoint.update(patch)
-        for _row, result, _ip_id, address, how in updates:
-            result.extra.append(f"primary IP {address} ({how})")
-    except pynetbox.RequestError as exc:
-        if exc.req.status_code == 403:
-            raise NetBoxAuthError(
-                f"NetBox refused to create management interfaces or IPs (403): "
-                f"{netbox.describe_error_body(exc.error)}"
-            ) from None
-        for _row, result in todo:
-            result.extra.append(f"primary IP not set: {netbox.describe_error_body(exc.error)}")
+        ip_of.update({i: (ip_id, "reused") for i, ip_id in reuse})
+    records, errors = bulk_create(
+        api,
+        api.ipam.ip_addresses,
+        [
+            {
+                "address": wanted[i],
+                "assigned_object_type": object_type,
+                "assigned_object_id": ifaces[i].id,
+                "status": "active",
+                "tags": [ctx.tag_id],
+            }
+            for i in to_create
+        ],
+        "IP addresses",
+    )
+    for j, error in errors.items():
+        not_set(to_create[j], error)
+    ip_of.update({to_create[j]: (record.id, "created") for j, record in records.items()})
+    if not ip_of:
+        return
+    endpoint = api.dcim.devices if is_device else api.virtualization.virtual_machines
+    patch = [
+        {"id": todo[i][1].netbox_id, ("primary_ip6" if ":" in wanted[i] else "primary_ip4"): ip_id}
+        for i, (ip_id, _) in sorted(ip_of.items())
+    ]
+    try:
+        netbox.call(api, "set primary IPs", lambda: endpoint.update(patch))
+    except NetBoxAuthError:
+        raise
+    except NetBoxError as exc:
+        for i in ip_of:
+            not_set(i, str(exc))
+        return
+    for i, (_, how) in sorted(ip_of.items()):
+        todo[i][1].extra.append(f"primary IP {wanted[i]} ({how})")
