@@ -1,0 +1,259 @@
+"""The Mappings page through Streamlit's AppTest, run inside app.py's navigation frame, against the real test
+NetBox (demo reference data), the LibreNMS simulator and a temporary copy of the demo mapping file."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import DEMO_MAPPINGS, ROOT, SIM_TOKEN
+
+PAGE = "pages/mappings.py"
+DOCK = "Sitting on the Dock of the Bay"
+LYON = "Branch Lyon - Rue de la République 42"
+VALUE, OBJECT = "LibreNMS value", "NetBox object"
+TIMEOUT = 60  # the first run reads LibreNMS and NetBox
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    """ui.context.settings() is st.cache_resource and the page's loads are st.cache_data: per test, fresh."""
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def mapping_file(tmp_path: Path) -> Path:
+    path = tmp_path / "mappings.yaml"
+    path.write_text(DEMO_MAPPINGS.read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, stack_env, sim, reference_data, mapping_file: Path) -> dict:
+    values = {
+        "LIBRENMS_URL": sim.url,
+        "LIBRENMS_TOKEN": SIM_TOKEN,
+        "NETBOX_URL": stack_env["NETBOX_URL"],
+        "NETBOX_TOKEN": stack_env["NETBOX_TOKEN"],
+        "REDIS_URL": stack_env["REDIS_URL"],
+        "MAPPING_FILE": str(mapping_file),
+    }
+    monkeypatch.chdir(ROOT)  # no .streamlit/secrets.toml of a developer's checkout in the way
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+@pytest.fixture
+def open_page(env: dict) -> Callable[[], AppTest]:
+    def run() -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+        at.switch_page(PAGE).run()
+        assert not at.exception, at.exception
+        return at
+
+    return run
+
+
+def editor(at: AppTest, table: str):
+    (found,) = [e for e in at.data_editor if e.key and e.key.startswith(f"mappings-{table}-")]
+    return found
+
+
+def as_dict(frame) -> dict[str, str]:
+    return dict(zip(frame[VALUE], frame[OBJECT], strict=True))
+
+
+def plain(text: str) -> str:
+    """Markdown as read: the page escapes LibreNMS text (`\\[`, `\\*`, …)."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def texts(at: AppTest) -> str:
+    kinds = ("markdown", "caption", "error", "warning", "info", "success")
+    return "\n".join(plain(str(e.value)) for kind in kinds for e in at.get(kind))
+
+
+def unmatched(at: AppTest) -> list[str]:
+    """The values listed under 'match nothing' ("**value** · n devices")."""
+    return [plain(m.value) for m in at.markdown if " · " in m.value]
+
+
+def saved(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_tables_show_the_demo_mappings(open_page):
+    at = open_page()
+    assert [t.label for t in at.tabs] == [
+        "Locations → sites",
+        "Hardware → device types",
+        "OS → platforms",
+        "Role rules",
+    ]
+    sites = editor(at, "sites")
+    assert sites.editing_mode == "dynamic"
+    table = as_dict(sites.value)
+    assert table["HQ Building 2, Floor 3, IDF-3B"] == "hq"
+    assert len(table) == 7
+    assert as_dict(editor(at, "platforms").value)["nxos"] == "cisco-nx-os"
+    assert len(editor(at, "device_types").value) == 5
+    roles = at.dataframe[-1].value  # the read-only role rules
+    assert list(roles["role"]) == ["firewall", "pdu", "hypervisor", "server"]
+    assert "edited in the mapping file" in texts(at)
+
+
+def test_adding_a_row_and_saving_writes_the_file(open_page, mapping_file: Path):
+    at = open_page()
+    at.session_state[editor(at, "sites").key] = {
+        "edited_rows": {},
+        "added_rows": [{VALUE: DOCK, OBJECT: "lab"}],
+        "deleted_rows": [],
+    }
+    at.button(key="save-sites").click().run()
+    assert not at.exception
+    assert saved(mapping_file)["sites"][DOCK] == "lab"
+    assert saved(mapping_file)["sites"]["HQ Building 2, Floor 3, IDF-3B"] == "hq"  # the rest is kept
+    assert saved(mapping_file)["roles"][0] == {"type": "firewall", "role": "firewall"}
+    assert f"added '{DOCK}' → lab" in plain(at.success[0].value)
+    # the page shows the new table, and the value no longer matches nothing
+    assert DOCK in list(editor(at, "sites").value[VALUE])
+    assert f"**{DOCK}** · 1 device" not in unmatched(at)
+
+
+def test_editing_and_deleting_rows_is_reported(open_page, mapping_file: Path):
+    at = open_page()
+    platforms = editor(at, "platforms").value
+    ios = list(platforms[VALUE]).index("ios")
+    nxos = list(platforms[VALUE]).index("nxos")
+    at.session_state[editor(at, "platforms").key] = {
+        "edited_rows": {ios: {OBJECT: "cisco-ios-xe"}},
+        "added_rows": [],
+        "deleted_rows": [nxos],
+    }
+    at.button(key="save-platforms").click().run()
+    assert not at.exception
+    platforms_saved = saved(mapping_file)["platforms"]
+    assert platforms_saved["ios"] == "cisco-ios-xe"
+    assert "nxos" not in platforms_saved
+    report = plain(at.success[0].value)
+    assert "changed 'ios': cisco-ios → cisco-ios-xe" in report
+    assert "removed 'nxos'" in report
+
+
+def test_a_netbox_object_that_does_not_exist_is_refused(open_page, mapping_file: Path):
+    before = mapping_file.read_bytes()
+    at = open_page()
+    at.session_state[editor(at, "sites").key] = {
+        "edited_rows": {},
+        "added_rows": [{VALUE: DOCK, OBJECT: "atlantis"}],
+        "deleted_rows": [],
+    }
+    at.button(key="save-sites").click().run()
+    assert not at.exception
+    assert mapping_file.read_bytes() == before
+    assert any("Nothing was saved" in e.value and "atlantis" in e.value for e in at.error)
+
+
+def test_a_half_filled_row_is_refused(open_page, mapping_file: Path):
+    before = mapping_file.read_bytes()
+    at = open_page()
+    at.session_state[editor(at, "device_types").key] = {
+        "edited_rows": {},
+        "added_rows": [{VALUE: "HPE ProLiant DL380 Gen10"}],
+        "deleted_rows": [],
+    }
+    at.button(key="save-device_types").click().run()
+    assert not at.exception
+    assert mapping_file.read_bytes() == before
+    assert any("has no NetBox object" in e.value for e in at.error)
+
+
+def test_the_unmatched_list_shows_the_dock_of_the_bay(open_page):
+    at = open_page()
+    listed = unmatched(at)
+    assert f"**{DOCK}** · 1 device" in listed
+    assert "**HPE ProLiant DL380 Gen10** · 1 device" in listed
+    assert any(v.startswith("**Campus North") for v in listed)
+    assert "Values LibreNMS has that match nothing" in [h.value for h in at.subheader]
+    assert "have no location in LibreNMS" in texts(at)  # empty locations: a count, not a value
+
+
+def test_one_click_maps_a_suggestion_and_writes_the_file(open_page, mapping_file: Path):
+    data = saved(mapping_file)
+    del data["sites"][LYON]
+    mapping_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    at = open_page()
+    (button,) = [b for b in at.button if b.label == "Map to Branch Lyon"]
+    button.click().run()
+    assert not at.exception
+    assert saved(mapping_file)["sites"][LYON] == "br-lyon"
+    assert not [b for b in at.button if b.label == "Map to Branch Lyon"]
+    assert LYON in list(editor(at, "sites").value[VALUE])
+
+
+def test_netbox_down_shows_an_error_not_an_exception(monkeypatch: pytest.MonkeyPatch, open_page):
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("NETBOX_URL", f"http://127.0.0.1:{port}")
+    at = open_page()
+    assert not at.exception
+    assert any("cannot be reached" in e.value for e in at.error)
+    assert not at.data_editor  # nothing editable without NetBox to check against
+    assert len(editor_free_tables(at)) >= 3
+
+
+def editor_free_tables(at: AppTest) -> list:
+    return [d for d in at.dataframe if d.editing_mode == "read_only"]
+
+
+def test_bad_yaml_shows_an_error_not_an_exception(open_page, mapping_file: Path):
+    mapping_file.write_text("sites: [unclosed\n", encoding="utf-8")
+    at = open_page()
+    assert not at.exception
+    assert any("is not valid YAML" in e.value for e in at.error)
+
+
+def test_tokens_are_never_shown(open_page, env: dict):
+    at = open_page()
+    shown = texts(at) + "\n".join(str(d.value.to_dict()) for d in at.dataframe)
+    assert env["NETBOX_TOKEN"] not in shown
+    assert SIM_TOKEN not in shown
+
+
+def test_without_a_mapping_file_the_tables_are_empty_and_a_save_creates_it(open_page, mapping_file: Path):
+    mapping_file.unlink()
+    at = open_page()
+    assert len(editor(at, "platforms").value) == 0
+    at.session_state[editor(at, "platforms").key] = {
+        "edited_rows": {},
+        "added_rows": [{VALUE: "apc", OBJECT: "linux"}],
+        "deleted_rows": [],
+    }
+    at.button(key="save-platforms").click().run()
+    assert not at.exception
+    assert saved(mapping_file) == {
+        "sites": {},
+        "device_types": {},
+        "platforms": {"apc": "linux"},
+        "roles": [],
+    }
+
+
+def test_refresh_reads_again_without_losing_the_page(open_page):
+    at = open_page()
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    assert not at.exception
+    assert f"**{DOCK}** · 1 device" in unmatched(at)
