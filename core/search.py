@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from core import netbox
 from core.librenms import DeviceFilter, LibreNMSClient
@@ -97,3 +97,19 @@ def run_search(
         netbox_requests=netbox.request_count(api) - before,
         warnings=warnings,
     )
+
+
+def revalidate(settings: Settings, result: SearchResult, *, nb_api=None) -> SearchResult:
+    """The same devices, stacks and choices, validated against NetBox as it is now (e.g. after an import):
+    one index load, no LibreNMS request."""
+    api = nb_api or netbox.connect(settings)
+    old = result.review
+    index = netbox.load_index(api, default_server_key=settings.librenms_servers[0].key)
+    review = Review(old.devices.values(), index, old.mappings, old.options, old.stacks)
+    for key, row in old.base.items():
+        chosen = {name: value for name, value in asdict(row.overrides).items() if value is not None}
+        if chosen:
+            review.apply_override([key], **chosen)
+        if not row.selected:
+            review.select([key], False)
+    return replace(result, review=review)

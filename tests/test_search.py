@@ -15,7 +15,7 @@ import pytest
 
 from core.librenms import DeviceFilter
 from core.models import RowStatus
-from core.search import SearchResult, run_search
+from core.search import SearchResult, revalidate, run_search
 from core.settings import Settings
 from tests.conftest import FIXTURES
 
@@ -103,3 +103,28 @@ def test_os_filter_passes_through(search) -> None:
 def test_show_disabled_includes_disabled_devices(search) -> None:
     rows = search(show_disabled=True).review.rows
     assert key(303) in rows  # old-rtr-lab is disabled in LibreNMS
+
+
+def test_revalidate_sees_new_netbox_objects_and_keeps_the_analysts_choices(
+    settings: Settings, search, nb: pynetbox.api
+) -> None:
+    result: SearchResult = search()
+    review = result.review
+    review.apply_role([key(13)], "distribution-switch")
+    review.select([key(44)], False)
+    assert review.rows[key(102)].status is not RowStatus.EXISTS
+    before = result.review.rows[key(102)]
+    created = nb.dcim.devices.create(
+        name=f"reval-{uuid.uuid4().hex[:8]}", site=nb.dcim.sites.get(slug="lab").id,
+        device_type=nb.dcim.device_types.get(slug="c9300-48p").id, role=nb.dcim.device_roles.get(slug="leaf").id,
+        custom_fields={"librenms_id": 102},
+    )
+    try:
+        fresh = revalidate(settings, result)
+    finally:
+        created.delete()
+    assert fresh.review.rows[key(102)].status is RowStatus.EXISTS
+    assert fresh.review.rows[key(102)].existing.id == created.id
+    assert fresh.review.rows[key(13)].role.slug == "distribution-switch"
+    assert fresh.review.rows[key(44)].selected is False
+    assert result.review.rows[key(102)] is before  # the old result is left as it was
