@@ -1,0 +1,75 @@
+"""Redis keys: the one place they are formatted. Every key starts with `PREFIX` ("lnbi:").
+
+RQ keeps its own keys (`rq:job:<id>`, `rq:queue:<name>`, `rq:worker:<name>`, …) for the jobs themselves;
+these are the product's own, written by core.jobs:
+
+| key                              | type        | what                                              | TTL                    |
+|----------------------------------|-------------|---------------------------------------------------|------------------------|
+| `lnbi:job:<id>`                  | string JSON | the job's record: kind, mode, state, progress,    | RESULT_TTL_SECONDS     |
+|                                  |             | counts, error, times (imports and searches)       |                        |
+| `lnbi:job:<id>:results`          | list JSON   | one RowResult per finished row, appended as they  | RESULT_TTL_SECONDS     |
+|                                  |             | finish (a stopped or killed job keeps them)       |                        |
+| `lnbi:job:<id>:cancel`           | string      | cancel flag: the job stops at its next batch      | JOB_TIMEOUT_SECONDS    |
+| `lnbi:job:<id>:alive`            | string      | heartbeat of a job running inside the app         | WORKER_HEARTBEAT_GRACE |
+| `lnbi:job:<id>:locks`            | set         | the lock keys the job holds now                   | the lock TTL           |
+| `lnbi:jobs`                      | sorted set  | recent jobs: job id scored by enqueue time        | trimmed to             |
+|                                  |             |                                                   | RESULT_TTL_SECONDS     |
+| `lnbi:lock:<server>:<device id>` | string      | lock per LibreNMS device; value = the job id      | the lock TTL (10 min)  |
+| `lnbi:search:<id>`               | bytes       | a pickled core.search.SearchResult                | RESULT_TTL_SECONDS     |
+| `lnbi:searches`                  | list JSON   | recent searches, newest first: id, filters, time, | RECENT_SEARCHES_KEPT   |
+|                                  |             | counts (older ones and their results dropped)     | entries                |
+"""
+
+from __future__ import annotations
+
+PREFIX = "lnbi:"
+
+
+def job(job_id: str) -> str:
+    """The job's record (JSON)."""
+    return f"{PREFIX}job:{job_id}"
+
+
+def job_results(job_id: str) -> str:
+    """The job's finished rows (a list of JSON RowResults)."""
+    return f"{PREFIX}job:{job_id}:results"
+
+
+def job_cancel(job_id: str) -> str:
+    """The job's cancel flag."""
+    return f"{PREFIX}job:{job_id}:cancel"
+
+
+def job_alive(job_id: str) -> str:
+    """The heartbeat of a job running inside the app (not in a worker)."""
+    return f"{PREFIX}job:{job_id}:alive"
+
+
+def job_locks(job_id: str) -> str:
+    """The set of lock keys the job holds."""
+    return f"{PREFIX}job:{job_id}:locks"
+
+
+def jobs_index() -> str:
+    """Recent jobs: a sorted set of job ids scored by enqueue time (epoch seconds)."""
+    return f"{PREFIX}jobs"
+
+
+def lock(server_key: str, librenms_id: int) -> str:
+    """The lock on one LibreNMS device while a job creates it."""
+    return f"{PREFIX}lock:{server_key}:{int(librenms_id)}"
+
+
+def locks_pattern() -> str:
+    """A SCAN pattern matching every device lock."""
+    return f"{PREFIX}lock:*"
+
+
+def search_result(search_id: str) -> str:
+    """A stored search (pickled SearchResult)."""
+    return f"{PREFIX}search:{search_id}"
+
+
+def recent_searches() -> str:
+    """Recent searches, newest first (a list of JSON summaries)."""
+    return f"{PREFIX}searches"
