@@ -5,54 +5,20 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import streamlit as st
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import DEMO_MAPPINGS, ROOT, SIM_TOKEN
+from tests.conftest import ROOT, SIM_TOKEN
 
 PAGE = "pages/mappings.py"
 DOCK = "Sitting on the Dock of the Bay"
 LYON = "Branch Lyon - Rue de la République 42"
 VALUE, OBJECT = "LibreNMS value", "NetBox object"
 TIMEOUT = 60  # the first run reads LibreNMS and NetBox
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    """ui.context.settings() is st.cache_resource and the page's loads are st.cache_data: per test, fresh."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
-@pytest.fixture
-def mapping_file(tmp_path: Path) -> Path:
-    path = tmp_path / "mappings.yaml"
-    path.write_text(DEMO_MAPPINGS.read_text(encoding="utf-8"), encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, stack_env, sim, reference_data, mapping_file: Path) -> dict:
-    values = {
-        "LIBRENMS_URL": sim.url,
-        "LIBRENMS_TOKEN": SIM_TOKEN,
-        "NETBOX_URL": stack_env["NETBOX_URL"],
-        "NETBOX_TOKEN": stack_env["NETBOX_TOKEN"],
-        "REDIS_URL": stack_env["REDIS_URL"],
-        "MAPPING_FILE": str(mapping_file),
-    }
-    monkeypatch.chdir(ROOT)  # no .streamlit/secrets.toml of a developer's checkout in the way
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    return values
 
 
 @pytest.fixture

@@ -1,0 +1,149 @@
+"""The Import page's last section: confirm what will be created, start the job, follow it, show results.
+
+The job runs in the RQ worker when one listens, else inside the app (core.jobs decides and says which).
+While it runs, a fragment polls its state every second and reruns only itself; when it ends the whole page
+reruns once to show the results, and polling stops.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import defaults, jobs
+from core.errors import ImporterError
+from core.importer import ImportItem, Plan
+from core.search import revalidate
+from core.settings import Settings
+from core.validation import Review
+from ui import context
+from ui.review import STATE, PageState
+
+ACTIVE = {jobs.JobState.QUEUED, jobs.JobState.RUNNING}
+
+
+def section(settings: Settings, review: Review, page: PageState) -> None:
+    st.subheader("Import into NetBox")
+    rows = review.importable_rows()
+    plan = Plan.of(review, primary_ip=settings.create_primary_ip)
+    status = _status(settings, page.job_id) if page.job_id else None
+    running = status is not None and status.state in ACTIVE
+    label = f"Import {len(rows)} ready rows"
+    if st.button(label, type="primary", icon="📥", disabled=not rows or running):
+        page.confirming = True
+    if page.confirming:  # a flag, not the click: the dialog's own buttons rerun the page
+        _confirm(settings, review, plan, page)
+    if plan.not_ready:
+        st.caption(
+            f"{plan.not_ready} other row(s) are not ready (needs input, exists, conflict, blocked) "
+            "and are left out."
+        )
+    if error := st.session_state.pop("_refresh_error", None):
+        st.warning(f"The statuses could not be refreshed after the import: {error}")
+    if page.job_id:
+        _follow(settings, page)
+
+
+def _dismissed() -> None:
+    st.session_state[STATE].confirming = False
+
+
+@st.dialog("Import into NetBox?", width="large", on_dismiss=_dismissed)
+def _confirm(settings: Settings, review: Review, plan: Plan, page: PageState) -> None:
+    st.markdown(
+        "This will create in NetBox:\n\n"
+        f"- **{plan.devices}** devices\n"
+        f"- **{plan.vms}** virtual machines\n"
+        f"- **{plan.stacks}** stacks (virtual chassis) with **{plan.stack_members}** member devices\n"
+        f"- **{plan.ips}** primary IPs, each on a management interface"
+    )
+    st.caption(
+        "Every row is checked again against NetBox first: what exists by then is skipped, never duplicated."
+    )
+    go, cancel = st.columns(2)
+    if go.button("Import", type="primary", width="stretch"):
+        page.confirming = False
+        items = [ImportItem.from_row(row) for row in review.importable_rows()]
+        try:
+            handle = jobs.start_import(settings, items)
+        except ImporterError as exc:
+            context.show_error(exc)
+            return
+        page.job_id, page.job_note = handle.job_id, handle.note
+        st.rerun()
+    if cancel.button("Cancel", width="stretch"):
+        page.confirming = False
+        st.rerun()
+
+
+def _status(settings: Settings, job_id: str) -> jobs.JobStatus:
+    return jobs.job_status(settings, job_id)
+
+
+def _follow(settings: Settings, page: PageState) -> None:
+    if page.job_note:
+        st.info(page.job_note, icon="ℹ️")
+
+    @st.fragment(run_every=defaults.POLL_INTERVAL_SECONDS)
+    def progress() -> None:
+        status = _status(settings, page.job_id)
+        if not status.active:
+            st.rerun(scope="app")  # the whole page shows the results; polling stops
+        with st.status(f"Importing… {status.done} / {status.total}", expanded=True, state="running"):
+            st.progress(status.done / status.total if status.total else 0.0)
+            counts = status.counts
+            st.write(
+                f"Now: {status.current or '…'} — created {counts.get('created', 0)}, "
+                f"skipped {counts.get('skipped', 0)}, failed {counts.get('failed', 0)}"
+            )
+            if st.button("Cancel import", icon="⏹️"):
+                jobs.cancel(settings, page.job_id)
+
+    status = _status(settings, page.job_id)
+    if status.active:
+        progress()
+        return
+    if page.refreshed_for != page.job_id:
+        page.refreshed_for = page.job_id
+        _refresh_statuses(settings, page)
+        st.rerun()  # the grid above was drawn before the import ended
+    _results(status)
+
+
+def _refresh_statuses(settings: Settings, page: PageState) -> None:
+    """After an import, the grid shows NetBox as it is now: imported rows become 'exists'."""
+    if page.search is None:
+        return
+    try:
+        page.search = revalidate(settings, page.search)
+    except ImporterError as exc:
+        st.session_state["_refresh_error"] = str(exc)
+        return
+    page.grid_version += 1
+
+
+def _results(status: jobs.JobStatus) -> None:
+    counts = status.counts
+    text = (
+        f"Import {status.state.value}: created {counts.get('created', 0)}, linked {counts.get('linked', 0)}, "
+        f"skipped {counts.get('skipped', 0)}, failed {counts.get('failed', 0)}"
+    )
+    state = {"finished": "complete"}.get(status.state.value, "error")
+    with st.status(text, state=state, expanded=True):
+        if status.error:
+            st.error(status.error)
+        results_table(status.results)
+
+
+def results_table(results: list[dict]) -> None:
+    """One line per imported row: outcome, what, NetBox's words, and a link to the object."""
+    if not results:
+        return
+    frame = pd.DataFrame(results)
+    frame["details"] = frame["extra"].map(lambda extra: "; ".join(extra or []))
+    st.dataframe(
+        frame[["outcome", "name", "kind", "message", "details", "url"]],
+        hide_index=True,
+        width="stretch",
+        column_config={"url": st.column_config.LinkColumn("NetBox", display_text="open ↗")},
+    )

@@ -1,0 +1,52 @@
+"""The Import page's session state: the current search, the grid's version and picks, the running job.
+
+Everything here is Streamlit glue around core objects; no validation or NetBox logic lives here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from core.librenms import LibreNMSClient
+from core.search import SearchResult
+from ui import context
+
+STATE = "_import_page"
+
+
+@dataclass
+class PageState:
+    search: SearchResult | None = None
+    search_id: str = ""
+    grid_version: int = 0  # bumped after edits made outside the grid, so the editor shows fresh rows
+    picked: set[tuple[str, int]] = field(default_factory=set)
+    confirming: bool = False  # the import confirmation dialog is open
+    job_id: str = ""
+    job_note: str = ""
+    refreshed_for: str = ""  # the job after which the statuses were last re-validated
+    search_job_id: str = ""
+    search_note: str = ""
+    csv_report: object | None = None
+
+
+def state() -> PageState:
+    if not isinstance(st.session_state.get(STATE), PageState):  # new session, or the module was reloaded
+        st.session_state[STATE] = PageState()
+    return st.session_state[STATE]
+
+
+@st.cache_resource(show_spinner=False)
+def librenms_client(server_key: str) -> LibreNMSClient:
+    """One client per server for the process: it caches device lists for LIBRENMS_CACHE_SECONDS."""
+    settings = context.settings()
+    server = settings.server(server_key)
+    return LibreNMSClient(
+        server, timeout=settings.librenms_timeout, cache_seconds=settings.librenms_cache_seconds
+    )
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def locations(server_key: str) -> list[str]:
+    return librenms_client(server_key).locations()

@@ -1,0 +1,107 @@
+"""The Import page's search: in the app with a progress bar, or as a background job that the page polls;
+either way the result is stored (core.jobs.save_search) so recent searches can be reopened."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from core import defaults, jobs
+from core.errors import ImporterError
+from core.librenms import DeviceFilter, LibreNMSClient
+from core.search import SearchResult, run_search
+from core.settings import Settings
+from ui import context
+from ui.review import PageState
+
+
+def _show(page: PageState, result: SearchResult, search_id: str) -> None:
+    page.search, page.search_id, page.picked, page.csv_report = result, search_id, set(), None
+    page.grid_version += 1
+
+
+def run_here(
+    settings: Settings, flt: DeviceFilter, server_key: str, client: LibreNMSClient, page: PageState
+) -> None:
+    with st.status("Searching…", expanded=True) as status:
+        bar = st.progress(0.0)
+        try:
+            result = run_search(
+                settings,
+                flt,
+                server_key=server_key,
+                librenms=client,
+                progress=lambda what, done: bar.progress(done, text=what),
+            )
+        except ImporterError as exc:
+            status.update(label="Search failed", state="error")
+            context.show_error(exc)
+            st.stop()
+        status.update(label=f"Found {len(result.review)} devices", state="complete", expanded=False)
+    try:
+        search_id = jobs.save_search(settings, result)
+    except ImporterError:
+        search_id = ""  # Redis down: the search still shows, it just is not kept for later
+    _show(page, result, search_id)
+
+
+def start(settings: Settings, flt: DeviceFilter, server_key: str, page: PageState) -> None:
+    try:
+        handle = jobs.start_search(settings, flt, server_key)
+    except ImporterError as exc:
+        context.show_error(exc)
+        return
+    page.search_job_id, page.search_note = handle.job_id, handle.note
+
+
+def follow(settings: Settings, page: PageState) -> None:
+    """While a background search runs, poll it; when done, load its stored result once."""
+    if not page.search_job_id:
+        return
+
+    @st.fragment(run_every=defaults.POLL_INTERVAL_SECONDS)
+    def poll() -> None:
+        status = jobs.job_status(settings, page.search_job_id, results=False)
+        if status.active:
+            with st.status(f"Searching in the background… {status.current}", state="running"):
+                st.progress(min(status.done, 100) / 100)
+                if page.search_note:
+                    st.caption(page.search_note)
+            return
+        job_id, page.search_job_id = page.search_job_id, ""
+        if status.state is jobs.JobState.FINISHED:
+            _show(page, jobs.load_search(settings, job_id), job_id)
+        else:
+            st.session_state["_search_error"] = status.error or f"The search ended {status.state.value}."
+        st.rerun(scope="app")
+
+    poll()
+
+
+def _label(entry: dict) -> str:
+    when = datetime.fromtimestamp(entry["time"]).strftime("%d %b %H:%M")
+    filters = ", ".join(f"{k}={v}" for k, v in entry.get("filters", {}).items()) or "all devices"
+    counts = entry.get("counts", {})
+    return f"{when} · {filters} · {entry.get('rows', 0)} rows ({counts.get('ready', 0)} ready)"
+
+
+def recent(settings: Settings, page: PageState) -> None:
+    if error := st.session_state.pop("_search_error", None):
+        st.error(error)
+    try:
+        entries = jobs.recent_searches(settings)
+    except ImporterError:
+        return
+    others = [e for e in entries if e["id"] != page.search_id]
+    if not others:
+        return
+    with st.expander(f"Recent searches ({len(others)})", icon="🕘"):
+        choice = st.selectbox("Search", others, format_func=_label, index=None, placeholder="Reopen a search")
+        if choice is not None and st.button("Open", icon="📂"):
+            try:
+                _show(page, jobs.load_search(settings, choice["id"]), choice["id"])
+            except ImporterError as exc:
+                context.show_error(exc)
+            else:
+                st.rerun()
