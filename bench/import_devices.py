@@ -1,0 +1,97 @@
+"""Benchmark: import throughput into the local NetBox, bulk batches against one device at a time.
+
+For each mode: the 'bench' stack reset with the demo reference data, the LibreNMS simulator serving N
+synthetic devices, a search, every row made ready (role set), then `run_import` with primary IPs on.
+Prints devices/s, NetBox requests and what was created. Asserts nothing.
+
+    .venv/bin/python bench/import_devices.py [--devices 500] [--batch 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import pynetbox  # noqa: E402
+
+from core import netbox  # noqa: E402
+from core.importer import ImportItem, run_import  # noqa: E402
+from core.librenms import DeviceFilter  # noqa: E402
+from core.models import Kind, RowStatus  # noqa: E402
+from core.search import run_search  # noqa: E402
+from core.settings import load_settings  # noqa: E402
+from devtools import demo_data  # noqa: E402
+from devtools.librenms_sim import LibreNMSSimulator  # noqa: E402
+
+
+def read_env(path: Path) -> dict[str, str]:
+    pairs = (
+        line.split("=", 1)
+        for line in path.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    return dict(pairs)
+
+
+def one_run(devices: int, batch: int, label: str) -> None:
+    env = {**os.environ, "STACK": "bench"}
+    subprocess.run(["devtools/stack.sh", "reset"], cwd=ROOT, env=env, capture_output=True, check=True)
+    stack_env = read_env(ROOT / ".stack" / "bench" / "netbox.env")
+    demo_data.load(pynetbox.api(stack_env["NETBOX_URL"], token=stack_env["NETBOX_TOKEN"]))
+    # templates: only the physical devices whose hardware and site the demo data resolves
+    with LibreNMSSimulator(tokens=["bench"], synthetic=devices * 3) as sim:
+        settings = load_settings(
+            {
+                **stack_env,
+                "LIBRENMS_URL": sim.url,
+                "LIBRENMS_TOKEN": "bench",
+                "MAPPING_FILE": str(ROOT / "devtools" / "demo-mappings.yaml"),
+            },
+            secrets_file=Path("/nonexistent"),
+        )
+        review = run_search(settings, DeviceFilter(detect_stacks=True)).review
+        review.apply_role(list(review.rows), "access-switch")
+        rows = [
+            r
+            for r in review
+            if r.status is RowStatus.READY and r.kind is Kind.DEVICE and r.stack is None and r.device.ip
+        ][:devices]
+        items = [ImportItem.from_row(r) for r in rows]
+        api = netbox.connect(settings)
+        t0 = time.perf_counter()
+        report = run_import(settings, items, nb_api=api, librenms=None, batch_size=batch)
+        seconds = time.perf_counter() - t0
+    counts = report.counts()
+    with_ip = sum(
+        1 for r in report.results if any(e.startswith("primary IP") and "not set" not in e for e in r.extra)
+    )
+    print(f"\n== {label}: {len(items)} devices, batch size {batch}")
+    print(f"time:            {seconds:7.1f} s  ({counts['created'] / seconds:5.1f} devices/s created)")
+    print(f"outcomes:        {counts}")
+    print(f"with primary IP: {with_ip}")
+    print(f"NetBox requests: {report.netbox_requests}")
+    if report.error:
+        print(f"error: {report.error}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--devices", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=50)
+    args = parser.parse_args()
+    one_run(args.devices, args.batch, "bulk")
+    one_run(args.devices, 1, "one by one")
+    subprocess.run(["devtools/stack.sh", "down"], cwd=ROOT, env={**os.environ, "STACK": "bench"}, check=False)
+
+
+if __name__ == "__main__":
+    main()
