@@ -716,7 +716,9 @@ def test_device_list_is_cached_for_cache_seconds_until_cleared(sim: LibreNMSSimu
     client = make_client(sim.url, cache_seconds=60)
     sim.reset_stats()
     first = client.list_devices(DeviceFilter())
-    second = client.list_devices(DeviceFilter(show_disabled=True))  # same server-side query, other local filter
+    second = client.list_devices(
+        DeviceFilter(show_disabled=True)
+    )  # same server-side query, other local filter
     assert sim.stats()["by_path"].get("/api/v0/devices") == 1
     assert 303 in ids(second) and 303 not in ids(first)
     client.clear_cache()

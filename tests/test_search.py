@@ -115,8 +115,10 @@ def test_revalidate_sees_new_netbox_objects_and_keeps_the_analysts_choices(
     assert review.rows[key(102)].status is not RowStatus.EXISTS
     before = result.review.rows[key(102)]
     created = nb.dcim.devices.create(
-        name=f"reval-{uuid.uuid4().hex[:8]}", site=nb.dcim.sites.get(slug="lab").id,
-        device_type=nb.dcim.device_types.get(slug="c9300-48p").id, role=nb.dcim.device_roles.get(slug="leaf").id,
+        name=f"reval-{uuid.uuid4().hex[:8]}",
+        site=nb.dcim.sites.get(slug="lab").id,
+        device_type=nb.dcim.device_types.get(slug="c9300-48p").id,
+        role=nb.dcim.device_roles.get(slug="leaf").id,
         custom_fields={"librenms_id": 102},
     )
     try:

@@ -503,7 +503,9 @@ def test_name_of_another_librenms_devices_object_in_the_same_site_needs_a_new_na
     assert "linked to another LibreNMS device" in issue.message
 
 
-def test_name_of_another_librenms_devices_object_in_another_site_is_free(made: dict, mappings: Mappings) -> None:
+def test_name_of_another_librenms_devices_object_in_another_site_is_free(
+    made: dict, mappings: Mappings
+) -> None:
     row = validate_device(made["name_taken"], made["index"], mappings, overrides=Overrides(site="hq"))
     assert not issues_on(row, "name", Severity.BLOCKING)
     assert row.existing is None
