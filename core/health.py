@@ -18,6 +18,7 @@ class ServiceState:
     ok: bool
     detail: str
     version: str = ""
+    missing_field: bool = False  # NetBox lacks the librenms_id custom field (the app can create it)
 
 
 def check_librenms(settings: Settings) -> list[ServiceState]:
@@ -48,10 +49,21 @@ def check_netbox(settings: Settings) -> ServiceState:
         return ServiceState("NetBox", False, str(exc))
     version = str(info.get("netbox-version", ""))
     if field is None:
-        return ServiceState("NetBox", False, f"reachable, but: {netbox.MISSING_FIELD_HINT}", version)
+        return ServiceState(
+            "NetBox",
+            False,
+            f"reachable, but it has no 'librenms_id' custom field. {netbox.MISSING_FIELD_HINT}",
+            version,
+            missing_field=True,
+        )
     return ServiceState(
         "NetBox", True, f"reachable at {settings.netbox_url}; librenms_id field: {field.type}", version
     )
+
+
+def create_librenms_field(settings: Settings) -> None:
+    """Create the librenms_id custom field (integer, devices and VMs); raises NetBoxError when not allowed."""
+    netbox.ensure_librenms_field(netbox.connect(settings), create=True)
 
 
 def check_redis(settings: Settings) -> ServiceState:

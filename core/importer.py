@@ -27,7 +27,7 @@ from core.errors import ImporterError, NetBoxAuthError, NetBoxError
 from core.librenms import DeviceFilter, LibreNMSClient
 from core.mapping import load_mappings
 from core.models import Kind, LibreDevice, Overrides, Row, RowStatus, is_ip
-from core.search import options_from
+from core.search import candidates_for, options_from
 from core.settings import Settings
 from core.stacks import detect_stacks
 from core.validation import Review
@@ -365,9 +365,13 @@ def _fresh_review(
     client = librenms or LibreNMSClient(server, timeout=settings.librenms_timeout)
     wanted = {i.librenms_id for i in items}
     devices = [d for d in client.list_devices(DeviceFilter(show_disabled=True)) if d.device_id in wanted]
-    index = netbox.load_index(api, default_server_key=settings.librenms_servers[0].key)
+    default_key = settings.librenms_servers[0].key
+    options = options_from(settings)
+    index = netbox.load_index(
+        api, default_server_key=default_key, candidates=candidates_for(devices, options, default_key)
+    )
     stacks = {(server.key, i): s for i, s in detect_stacks(client, devices).items()}
-    review = Review(devices, index, load_mappings(settings.mapping_file), options_from(settings), stacks)
+    review = Review(devices, index, load_mappings(settings.mapping_file), options, stacks)
     for item in items:
         key = (item.server_key, item.librenms_id)
         if key in review.rows and item.overrides:

@@ -325,6 +325,7 @@ class NetBoxIndex:
     platforms: Catalog = field(default_factory=Catalog)
     roles: Catalog = field(default_factory=Catalog)
     clusters: Catalog = field(default_factory=Catalog)
+    targeted: bool = False  # existing objects were looked up for the search's candidates only
     existing: list[Existing] = field(default_factory=list)
     by_librenms: dict[tuple[str, int], list[Existing]] = field(default_factory=dict)
     by_serial: dict[str, list[Existing]] = field(default_factory=dict)
@@ -384,8 +385,17 @@ def _ip(value: Any) -> str:
     return ""
 
 
-def load_index(api: pynetbox.api, *, default_server_key: str = defaults.DEFAULT_SERVER_KEY) -> NetBoxIndex:
-    """Load reference data and existing devices/VMs in a few batched requests."""
+def load_index(
+    api: pynetbox.api,
+    *,
+    default_server_key: str = defaults.DEFAULT_SERVER_KEY,
+    candidates: Candidates | None = None,
+) -> NetBoxIndex:
+    """Load reference data and existing devices/VMs in a few batched requests.
+
+    With `candidates` (what a search could match), and a NetBox holding many more devices and VMs than
+    that, existing objects are looked up with targeted multi-value filters instead of loading them all.
+    """
     info = ensure_librenms_field(api, create=False)
     index = NetBoxIndex(
         base_url=api.base_url.removesuffix("/api"),
@@ -412,25 +422,100 @@ def load_index(api: pynetbox.api, *, default_server_key: str = defaults.DEFAULT_
         site_id = c.get("scope_id") if c.get("scope_type") == "dcim.site" else None
         index.clusters.add(Obj(c["id"], c["name"], site_id=site_id))
 
-    fields = "id,name,serial,site,primary_ip4,primary_ip6,custom_fields"
+    targeted = candidates is not None and info.type == "integer" and _few(api, candidates)
+    index.targeted = targeted
     for kind, endpoint in ((Kind.DEVICE, api.dcim.devices), (Kind.VM, api.virtualization.virtual_machines)):
-        vm_fields = fields.replace("site,", "site,cluster,") if kind is Kind.VM else fields
-        for d in load(f"existing {kind.value}s", lambda e=endpoint, f=vm_fields: _paged(e, f)):
-            cf = d.get("custom_fields") or {}
-            index.add_existing(
-                Existing(
-                    kind=kind,
-                    id=d["id"],
-                    name=d.get("name") or "",
-                    site_id=_id(d.get("site")),
-                    serial=d.get("serial") or "",
-                    librenms_ids=parse_librenms_ids(cf.get(defaults.LIBRENMS_ID_FIELD), default_server_key),
-                    primary_ips=tuple(
-                        ip for ip in (_ip(d.get("primary_ip4")), _ip(d.get("primary_ip6"))) if ip
-                    ),
-                )
-            )
+        fields = EXISTING_FIELDS.replace("site,", "site,cluster,") if kind is Kind.VM else EXISTING_FIELDS
+        if targeted:
+            assert candidates is not None
+            found = _targeted(api, endpoint, fields, candidates, kind)
+        else:
+            found = load(f"existing {kind.value}s", lambda e=endpoint, f=fields: _paged(e, f))
+        for d in found:
+            item = _existing(kind, d, default_server_key)
+            if not targeted or candidates.wants(item, default_server_key):  # type: ignore[union-attr]
+                index.add_existing(item)
     return index
+
+
+EXISTING_FIELDS = "id,name,serial,site,primary_ip4,primary_ip6,custom_fields"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """What a search could match in NetBox: LibreNMS ids (of the default server), serials, names, IPs."""
+
+    librenms_ids: frozenset[int] = frozenset()
+    serials: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+    ips: frozenset[str] = frozenset()
+
+    def __len__(self) -> int:
+        return max(len(self.librenms_ids), len(self.names), 1)
+
+    def wants(self, item: Existing, default_server_key: str) -> bool:
+        """Whether a returned object matches what was asked (a filter NetBox ignored returns everything)."""
+        return (
+            item.librenms_ids.get(default_server_key) in self.librenms_ids
+            or _lower(item.serial) in self.serials
+            or _lower(item.name) in self.names
+            or any(ip in self.ips for ip in item.primary_ips)
+        )
+
+
+def _few(api: pynetbox.api, candidates: Candidates) -> bool:
+    """Targeted filters beat loading everything when NetBox holds many objects per candidate."""
+    held = call(api, "count devices", lambda: api.dcim.devices.count())
+    held += call(api, "count virtual machines", lambda: api.virtualization.virtual_machines.count())
+    return held > defaults.TARGETED_LOOKUP_RATIO * len(candidates)
+
+
+def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    values = sorted(values, key=str)
+    for start in range(0, len(values), defaults.TARGETED_FILTER_CHUNK):
+        yield values[start : start + defaults.TARGETED_FILTER_CHUNK]
+
+
+def _targeted(
+    api: pynetbox.api, endpoint: Any, fields: str, candidates: Candidates, kind: Kind
+) -> list[dict]:
+    """Existing objects by multi-value filters (`name__ie=a&name__ie=b…`), in chunks, instead of all of them."""
+    seen: dict[int, dict] = {}
+
+    def fetch(**flt: Any) -> None:
+        for d in call(api, f"look up existing {kind.value}s", lambda: _paged(endpoint, fields, **flt)):
+            seen[d["id"]] = d
+
+    for chunk in _chunks(candidates.librenms_ids):
+        fetch(**{f"cf_{defaults.LIBRENMS_ID_FIELD}": chunk})
+    for chunk in _chunks(candidates.serials):
+        fetch(serial=chunk)
+    for chunk in _chunks(candidates.names):
+        fetch(name__ie=chunk)
+    for chunk in _chunks(candidates.ips):
+        addresses = call(
+            api,
+            "look up IP addresses",
+            lambda c=chunk: _paged(api.ipam.ip_addresses, "id,address", address=c),
+        )
+        ids = [a["id"] for a in addresses]
+        if ids:
+            fetch(primary_ip4_id=ids)
+            fetch(primary_ip6_id=ids)
+    return list(seen.values())
+
+
+def _existing(kind: Kind, d: Mapping[str, Any], default_server_key: str) -> Existing:
+    cf = d.get("custom_fields") or {}
+    return Existing(
+        kind=kind,
+        id=d["id"],
+        name=d.get("name") or "",
+        site_id=_id(d.get("site")),
+        serial=d.get("serial") or "",
+        librenms_ids=parse_librenms_ids(cf.get(defaults.LIBRENMS_ID_FIELD), default_server_key),
+        primary_ips=tuple(ip for ip in (_ip(d.get("primary_ip4")), _ip(d.get("primary_ip6"))) if ip),
+    )
 
 
 def status(api: pynetbox.api) -> dict[str, Any]:

@@ -5,16 +5,16 @@ the Import page, the background search job and `python -m core validate`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 
 from core import netbox
 from core.librenms import DeviceFilter, LibreNMSClient
 from core.mapping import Mappings, load_mappings
-from core.models import RowStatus
+from core.models import LibreDevice, RowStatus
 from core.settings import Settings
 from core.stacks import detect_stacks
-from core.validation import Options, Review
+from core.validation import Options, Review, device_name
 
 Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..1)
 
@@ -33,6 +33,24 @@ class SearchResult:
 
 def options_from(settings: Settings) -> Options:
     return Options(name_source=settings.name_source, strip_domain=settings.strip_domain)
+
+
+def candidates_for(
+    devices: Iterable[LibreDevice], options: Options, default_server_key: str
+) -> netbox.Candidates:
+    """What these devices could match in NetBox, for targeted lookups: ids, serials, every name they may
+    get (from sysName or hostname), management IPs."""
+    devices = list(devices)
+    names = set()
+    for device in devices:
+        for source in ("sysName", "hostname"):
+            names.add(device_name(device, replace(options, name_source=source))[0].casefold())
+    return netbox.Candidates(
+        librenms_ids=frozenset(d.device_id for d in devices if d.server_key == default_server_key),
+        serials=frozenset(d.serial.casefold() for d in devices if d.serial),
+        names=frozenset(n for n in names if n),
+        ips=frozenset(d.ip for d in devices if d.ip),
+    )
 
 
 def run_search(
@@ -60,7 +78,12 @@ def run_search(
 
     report(f"Loading NetBox reference data for {len(devices)} devices", 0.35)
     t0 = time.perf_counter()
-    index = netbox.load_index(api, default_server_key=settings.librenms_servers[0].key)
+    default_key = settings.librenms_servers[0].key
+    index = netbox.load_index(
+        api,
+        default_server_key=default_key,
+        candidates=candidates_for(devices, options_from(settings), default_key),
+    )
     timings["netbox"] = time.perf_counter() - t0
 
     stacks = {}
@@ -104,7 +127,12 @@ def revalidate(settings: Settings, result: SearchResult, *, nb_api=None) -> Sear
     one index load, no LibreNMS request."""
     api = nb_api or netbox.connect(settings)
     old = result.review
-    index = netbox.load_index(api, default_server_key=settings.librenms_servers[0].key)
+    default_key = settings.librenms_servers[0].key
+    index = netbox.load_index(
+        api,
+        default_server_key=default_key,
+        candidates=candidates_for(old.devices.values(), old.options, default_key),
+    )
     review = Review(old.devices.values(), index, old.mappings, old.options, old.stacks)
     for key, row in old.base.items():
         chosen = {name: value for name, value in asdict(row.overrides).items() if value is not None}

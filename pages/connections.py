@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.health import redact_url
+from core.errors import ImporterError
+from core.health import create_librenms_field, redact_url
 from ui import context
 
 context.require_app_frame("pages/connections.py")
@@ -16,6 +17,14 @@ for state in context.service_states():
     with st.container(border=True):
         st.markdown(f"**{'🟢' if state.ok else '🔴'} {state.name}** {state.version}")
         st.caption(state.detail)
+        if state.missing_field and st.button("Create the librenms_id field in NetBox", icon="🛠️"):
+            try:
+                create_librenms_field(context.settings())
+            except ImporterError as exc:
+                context.show_error(exc)
+            else:
+                context.service_states.clear()
+                st.rerun()
 
 settings = context.settings()
 st.subheader("Settings in force")

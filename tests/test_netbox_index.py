@@ -464,3 +464,53 @@ def test_field_errors_are_prefixed_with_the_field_name() -> None:
 
 def test_error_body_that_is_not_json_is_shown_as_text() -> None:
     assert netbox.describe_error_body(b"<html>Bad Gateway</html>\n") == "<html>Bad Gateway</html>"
+
+
+# ------------------------------------------------------------------ targeted lookups for small searches
+
+
+def _candidates(**values) -> netbox.Candidates:
+    return netbox.Candidates(**{k: frozenset(v) for k, v in values.items()})
+
+
+@pytest.mark.parametrize(
+    ("what", "candidates"),
+    [
+        ("librenms_id", lambda m: _candidates(librenms_ids=[m.device_librenms_id])),
+        ("serial", lambda m: _candidates(serials=[m.device_serial.casefold()])),
+        ("name", lambda m: _candidates(names=[m.device.name.casefold()])),
+        ("primary IP", lambda m: _candidates(ips=[m.device_ip])),
+    ],
+)
+def test_targeted_lookup_finds_an_existing_device_by_each_key(
+    api: pynetbox.api, made: Made, monkeypatch: pytest.MonkeyPatch, what: str, candidates
+) -> None:
+    monkeypatch.setattr(defaults, "TARGETED_LOOKUP_RATIO", 0)  # any NetBox counts as large
+    index = netbox.load_index(api, candidates=candidates(made))
+    assert index.targeted
+    assert _ids(index.existing) == {(Kind.DEVICE, made.device.id)}, what
+
+
+def test_targeted_lookup_finds_a_vm_by_primary_ipv6(
+    api: pynetbox.api, made: Made, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(defaults, "TARGETED_LOOKUP_RATIO", 0)
+    index = netbox.load_index(api, candidates=_candidates(ips=[made.vm_ip]))
+    assert _ids(index.existing) == {(Kind.VM, made.vm.id)}
+
+
+def test_targeted_lookup_request_count_depends_on_candidates_not_on_netbox_size(
+    api: pynetbox.api, made: Made, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(defaults, "TARGETED_LOOKUP_RATIO", 0)
+    before = netbox.request_count(api)
+    netbox.load_index(api, candidates=_candidates(librenms_ids=[made.device_librenms_id], names=["x"]))
+    # field check + 7 reference loads, 2 counts, then per kind (device, VM) one request per key given
+    assert netbox.request_count(api) - before == 8 + 2 + 2 * 2
+
+
+def test_full_load_when_the_search_is_large_next_to_netbox(api: pynetbox.api, made: Made) -> None:
+    many = _candidates(librenms_ids=range(1_000_000, 1_000_000 + 10_000))
+    index = netbox.load_index(api, candidates=many)
+    assert not index.targeted
+    assert (Kind.DEVICE, made.device.id) in _ids(index.existing)
