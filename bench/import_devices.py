@@ -42,7 +42,7 @@ def read_env(path: Path) -> dict[str, str]:
 
 def one_run(devices: int, batch: int, label: str) -> None:
     env = {**os.environ, "STACK": "bench"}
-    subprocess.run(["devtools/stack.sh", "reset"], cwd=ROOT, env=env, capture_output=True, check=True)
+    subprocess.run(["devtools/stack.sh", "reset"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=True)
     stack_env = read_env(ROOT / ".stack" / "bench" / "netbox.env")
     demo_data.load(pynetbox.api(stack_env["NETBOX_URL"], token=stack_env["NETBOX_TOKEN"]))
     # templates: only the physical devices whose hardware and site the demo data resolves

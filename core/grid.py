@@ -163,15 +163,11 @@ def matching_keys(
 
 
 def summary_frames(review: Review) -> dict[str, pd.DataFrame]:
-    """Counts for the summary charts: by status, by site and by os."""
+    """Counts for the summary charts (the statuses have their own figures): the top sites and OSes."""
     rows = list(review)
-    by_status = pd.DataFrame(
-        {"status": [s.value for s in RowStatus], "devices": [review.counts()[s] for s in RowStatus]}
-    )
     sites = Counter(_name(r.site) or "(no site)" for r in rows)
     oses = Counter(r.device.os or "(none)" for r in rows)
     return {
-        "status": by_status,
-        "site": pd.DataFrame(sites.most_common(12), columns=["site", "devices"]),
-        "os": pd.DataFrame(oses.most_common(12), columns=["os", "devices"]),
+        "site": pd.DataFrame(sites.most_common(10), columns=["site", "devices"]),
+        "os": pd.DataFrame(oses.most_common(10), columns=["os", "devices"]),
     }

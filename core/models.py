@@ -267,4 +267,6 @@ class Row:
         return self.selected and self.status is RowStatus.READY
 
     def issues_text(self) -> str:
-        return "; ".join(str(i) for i in self.issues)
+        """Every issue in words, what blocks the row first."""
+        ordered = sorted(self.issues, key=lambda i: i.severity is not Severity.BLOCKING)
+        return "; ".join(str(i) for i in ordered)

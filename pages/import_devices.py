@@ -90,10 +90,9 @@ if search.excluded_existing:
     )
 if len(review):
     charts = grid.summary_frames(review)
-    left, middle, right = st.columns(3)
-    left.bar_chart(charts["status"], x="status", y="devices", height=180, horizontal=True)
-    middle.bar_chart(charts["site"], x="site", y="devices", height=180, horizontal=True)
-    right.bar_chart(charts["os"], x="os", y="devices", height=180, horizontal=True)
+    left, right = st.columns(2)
+    left.bar_chart(charts["site"], x="site", y="devices", height=260, horizontal=True, sort="-devices")
+    right.bar_chart(charts["os"], x="os", y="devices", height=260, horizontal=True, sort="-devices")
 
 # ------------------------------------------------------------------ view filter + bulk edit
 index = review.index
@@ -155,20 +154,20 @@ st.data_editor(
     width="stretch",
     height=min(38 * (len(frame) + 1) + 3, 620),
     disabled=[c for c in grid.COLUMNS if c not in grid.EDITABLE],
-    column_order=[
+    column_order=[  # what the analyst reads and edits first, then where it came from
         "pick",
         "import",
         "status",
         "name",
+        "issues",
+        "role",
+        "rack",
+        "cluster",
         "kind",
         "site",
         "device_type",
         "platform",
-        "role",
-        "rack",
-        "cluster",
         "stack",
-        "issues",
         "netbox",
         "librenms",
     ],
@@ -177,7 +176,7 @@ st.data_editor(
         "import": st.column_config.CheckboxColumn(
             "Import", help="Import this row (only ready rows are imported)"
         ),
-        "status": st.column_config.TextColumn("Status", width="small"),
+        "status": st.column_config.TextColumn("Status", width=110),
         "name": st.column_config.TextColumn("Name", width="medium"),
         "kind": st.column_config.SelectboxColumn("Kind", options=[k.value for k in Kind], required=True),
         "site": "Site",
@@ -187,7 +186,9 @@ st.data_editor(
         "rack": st.column_config.SelectboxColumn("Rack", options=rack_options),
         "cluster": st.column_config.SelectboxColumn("Cluster", options=cluster_options),
         "stack": "Stack",
-        "issues": st.column_config.TextColumn("Issues", width="large"),
+        "issues": st.column_config.TextColumn(
+            "Issues", width="large", help="What stops or needs this row, and the fix"
+        ),
         "netbox": st.column_config.LinkColumn("NetBox", display_text="open ↗"),
         "librenms": st.column_config.LinkColumn("LibreNMS", display_text="open ↗"),
     },

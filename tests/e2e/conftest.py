@@ -100,7 +100,7 @@ def browser() -> Iterator:
 
 @pytest.fixture
 def page(browser) -> Iterator:
-    context = browser.new_context(viewport={"width": 1500, "height": 950})
+    context = browser.new_context(viewport={"width": 1500, "height": 1900})
     pg = context.new_page()
     pg.set_default_timeout(30_000)
     yield pg
