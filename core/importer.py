@@ -298,16 +298,7 @@ def run_import(
         elif row.status is RowStatus.EXISTS and row.existing is not None:
             ctx.finish(_exists(row))
         elif row.status is not RowStatus.READY:
-            ctx.finish(
-                RowResult(
-                    item.server_key,
-                    item.librenms_id,
-                    row.name,
-                    Outcome.FAILED,
-                    row.kind.value,
-                    message=f"not ready ({row.status.value}): {row.issues_text()}",
-                )
-            )
+            ctx.finish(_failure(row, f"not ready ({row.status.value}): {row.issues_text()}"))
         else:
             ready.append(row)
 
@@ -325,13 +316,10 @@ def run_import(
         )
         for row in ready:
             ctx.finish(
-                RowResult(
-                    row.device.server_key,
-                    row.device.device_id,
-                    row.name,
+                _result(
+                    row,
                     Outcome.SKIPPED,
-                    row.kind.value,
-                    message="not attempted: " + report.error,
+                    "not attempted: " + report.error,
                 )
             )
         ctx.tick("")
@@ -385,12 +373,10 @@ def _fresh_review(
 def _exists(row: Row) -> RowResult:
     match = row.existing
     assert match is not None
-    return RowResult(
-        row.device.server_key,
-        row.device.device_id,
-        row.name,
+    return _result(
+        row,
         Outcome.SKIPPED,
-        match.kind.value,
+        kind=match.kind.value,
         message=f"already in NetBox as {match.kind.value} '{match.name}' (matched by {match.by.value})",
         netbox_id=match.id,
         url=match.url,
@@ -434,13 +420,10 @@ def _import_batch(ctx: _Context, batch: list[Row], locks: Locks) -> None:
                 mine.append(row)
             else:
                 ctx.finish(
-                    RowResult(
-                        row.device.server_key,
-                        row.device.device_id,
-                        row.name,
+                    _result(
+                        row,
                         Outcome.SKIPPED,
-                        row.kind.value,
-                        message="another import is creating this device right now",
+                        "another import is creating this device right now",
                     )
                 )
         mine = _drop_created_meanwhile(ctx, mine)
@@ -513,12 +496,10 @@ def _drop_created_meanwhile(ctx: _Context, rows: list[Row]) -> list[Row]:
             continue
         kind = hit["kind"]
         ctx.finish(
-            RowResult(
-                row.device.server_key,
-                row.device.device_id,
-                row.name,
+            _result(
+                row,
                 Outcome.SKIPPED,
-                kind.value,
+                kind=kind.value,
                 message=f"already in NetBox as {kind.value} '{hit.get('name')}'",
                 netbox_id=hit["id"],
                 url=ctx.review.index.url(kind, hit["id"]),
@@ -556,10 +537,21 @@ def _payload(ctx: _Context, row: Row) -> dict[str, Any]:
     return {k: v for k, v in common.items() if v is not None and v != ""}
 
 
-def _failure(row: Row, message: str) -> RowResult:
+def _result(row: Row, outcome: Outcome, message: str, *, kind: str = "", **details: Any) -> RowResult:
+    """The result line of one row."""
     return RowResult(
-        row.device.server_key, row.device.device_id, row.name, Outcome.FAILED, row.kind.value, message=message
+        row.device.server_key,
+        row.device.device_id,
+        row.name,
+        outcome,
+        kind or row.kind.value,
+        message=message,
+        **details,
     )
+
+
+def _failure(row: Row, message: str) -> RowResult:
+    return _result(row, Outcome.FAILED, message)
 
 
 def bulk_create(
@@ -612,13 +604,10 @@ def _create_objects(ctx: _Context, rows: list[Row], kind: Kind) -> list[tuple[Ro
     return [
         (
             rows[i],
-            RowResult(
-                rows[i].device.server_key,
-                rows[i].device.device_id,
-                rows[i].name,
+            _result(
+                rows[i],
                 Outcome.CREATED,
-                kind.value,
-                message=f"created {kind.value}",
+                f"created {kind.value}",
                 netbox_id=record.id,
                 url=ctx.review.index.url(kind, record.id),
             ),
@@ -730,12 +719,10 @@ def _create_stack(ctx: _Context, row: Row) -> tuple[Row, RowResult] | None:
     except NetBoxError as exc:
         ctx.finish(_failure(row, f"stack: {exc}"))
         return None
-    result = RowResult(
-        row.device.server_key,
-        row.device.device_id,
-        row.name,
+    result = _result(
+        row,
         Outcome.CREATED,
-        "stack",
+        kind="stack",
         message="created stack",
         netbox_id=master_id,
         url=ctx.review.index.url(Kind.DEVICE, master_id) if master_id else "",

@@ -40,7 +40,7 @@ from core.errors import (
     LibreNMSTimeout,
     LibreNMSUnreachable,
 )
-from core.models import LibreDevice
+from core.models import LibreDevice, as_int
 from core.settings import LibreNMSServer
 
 __all__ = ["DeviceFilter", "LibreNMSClient"]
@@ -326,10 +326,10 @@ class LibreNMSClient:
             found = _parse_ip(row.get(f"{family}_address")) or _parse_ip(row.get(f"{family}_compressed"))
             if found != target:
                 continue
-            prefixlen = _int(row.get(f"{family}_prefixlen"))
+            prefixlen = as_int(row.get(f"{family}_prefixlen"))
             if prefixlen is None or not 0 <= prefixlen <= target.max_prefixlen:
                 prefixlen = target.max_prefixlen
-            return (str(target), prefixlen, self._port_name(device.device_id, _int(row.get("port_id"))))
+            return (str(target), prefixlen, self._port_name(device.device_id, as_int(row.get("port_id"))))
         return fallback
 
     # ----------------------------------------------------------------------------- helpers
@@ -344,7 +344,7 @@ class LibreNMSClient:
         except LibreNMSNotFound:  # current releases: 404 "No ports found"
             return ""
         for port in ports:
-            if isinstance(port, Mapping) and _int(port.get("port_id")) == port_id:
+            if isinstance(port, Mapping) and as_int(port.get("port_id")) == port_id:
                 return str(port.get("ifName") or "").strip()
         return ""
 
@@ -571,15 +571,6 @@ def _is_read_timeout(exc: BaseException) -> bool:
     """requests raises ConnectionError, not ReadTimeout, when the read times out while streaming the body."""
     args = getattr(exc, "args", ())
     return bool(args) and isinstance(args[0], urllib3.exceptions.ReadTimeoutError)
-
-
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
 
 
 def _parse_ip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

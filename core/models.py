@@ -58,11 +58,10 @@ SNMP_CREDENTIAL_KEYS = frozenset(
 )
 
 
-def _int_or_none(value: Any) -> int | None:
-    if value is None or value == "":
+def as_int(value: Any) -> int | None:
+    """An integer from a LibreNMS value (int, or a numeric string from pre PHP 8.1 releases); else None."""
+    if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, bool):
-        return int(value)
     try:
         return int(str(value).strip())
     except ValueError:
@@ -108,11 +107,11 @@ class LibreDevice:
         """Coerce one device object of any LibreNMS release (ints as strings, bool status, object location)."""
         location = obj.get("location")
         if isinstance(location, Mapping):  # LibreNMS 26.5.0 variant: the location row as an object
-            location_id = _int_or_none(location.get("id"))
+            location_id = as_int(location.get("id"))
             location = location.get("location")
         else:
-            location_id = _int_or_none(obj.get("location_id"))
-        device_id = _int_or_none(obj.get("device_id"))
+            location_id = as_int(obj.get("location_id"))
+        device_id = as_int(obj.get("device_id"))
         if device_id is None:
             raise ValueError("device object without a device_id")
         return cls(
@@ -132,7 +131,7 @@ class LibreDevice:
             up=_flag(obj.get("status")),
             disabled=_flag(obj.get("disabled")),
             ignored=_flag(obj.get("ignore")),
-            parent_id=_int_or_none(obj.get("parent_id")) if "parent_id" in obj else None,
+            parent_id=as_int(obj.get("parent_id")) if "parent_id" in obj else None,
             server_key=server_key,
         )
 

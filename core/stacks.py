@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from core.models import LibreDevice, Stack, StackMember
+from core.models import LibreDevice, Stack, StackMember, as_int
 
 if TYPE_CHECKING:
     from core.librenms import LibreNMSClient
@@ -76,14 +76,14 @@ def detect_stack(inventory: list[dict], device_serial: str = "") -> Stack | None
     rows = [row for row in inventory if isinstance(row, Mapping)]
     children: dict[int, list[Mapping[str, Any]]] = {}
     for row in rows:
-        parent = _int(row.get("entPhysicalContainedIn"))
+        parent = as_int(row.get("entPhysicalContainedIn"))
         if parent is not None and _text(row.get("entPhysicalClass")).casefold() == _MEMBER_CLASS:
             children.setdefault(parent, []).append(row)
     for root in rows:
         root_class = _text(root.get("entPhysicalClass")).casefold()
-        if _int(root.get("entPhysicalContainedIn")) != 0 or root_class not in _ROOT_CLASSES:
+        if as_int(root.get("entPhysicalContainedIn")) != 0 or root_class not in _ROOT_CLASSES:
             continue
-        index = _int(root.get("entPhysicalIndex"))
+        index = as_int(root.get("entPhysicalIndex"))
         members = children.get(index, []) if index is not None and index != 0 else []
         if len(members) >= 2:
             return _build_stack(root_class, members, device_serial)
@@ -112,7 +112,7 @@ def detect_stacks(client: LibreNMSClient, devices: list[LibreDevice]) -> dict[in
 
 
 def _build_stack(root_class: str, rows: list[Mapping[str, Any]], device_serial: str) -> Stack:
-    rows = sorted(rows, key=lambda r: _int(r.get("entPhysicalIndex")) or 0)
+    rows = sorted(rows, key=lambda r: as_int(r.get("entPhysicalIndex")) or 0)
     positions = _positions(rows)
     wanted_serial = device_serial.strip().casefold()
     master_at = next(
@@ -147,7 +147,7 @@ def _positions(rows: list[Mapping[str, Any]]) -> list[int]:
     """
     found: list[int | None] = []
     for row in rows:
-        position = _int(row.get("entPhysicalParentRelPos"))
+        position = as_int(row.get("entPhysicalParentRelPos"))
         if position is None or not 0 <= position <= MAX_VC_POSITION:
             digits = _DIGITS.findall(_text(row.get("entPhysicalName")))
             position = int(digits[-1]) if digits else None
@@ -162,20 +162,11 @@ def _positions(rows: list[Mapping[str, Any]]) -> list[int]:
 def _shape(root_class: str, rows: list[Mapping[str, Any]]) -> str:
     if root_class != "stack":
         return SHAPE_CHASSIS_TREE
-    indexes = [_int(r.get("entPhysicalIndex")) or 0 for r in rows]
+    indexes = [as_int(r.get("entPhysicalIndex")) or 0 for r in rows]
     names = [_text(r.get("entPhysicalName")) for r in rows]
     if all(i % 1000 == 1 for i in indexes) or all(n.isdigit() for n in names):
         return SHAPE_CLASSIC_IOS
     return SHAPE_IOS_XE
-
-
-def _int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        return None
 
 
 def _text(value: Any) -> str:
