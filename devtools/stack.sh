@@ -213,8 +213,11 @@ stop_gunicorn() {
   if gunicorn_running; then
     local pid; pid=$(cat "$STATE/gunicorn.pid")
     log "stopping NetBox (gunicorn $pid)"
-    kill "$pid"
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    # QUIT: quick shutdown. TERM would wait up to 30 s for idle keep-alive connections, and a restart
+    # in the meantime finds the port still taken.
+    kill -QUIT "$pid"
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && { log "gunicorn $pid did not stop; killing it"; kill -KILL "$pid"; sleep 0.5; }
   fi
   rm -f "$STATE/gunicorn.pid"
 }

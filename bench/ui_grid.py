@@ -1,0 +1,163 @@
+"""Benchmark: the Import page at scale. Prints figures; asserts nothing.
+
+For each size N (LibreNMS simulator with N synthetic devices, the 'bench' NetBox with the demo data):
+- in headless Chromium: time from pressing Search to the grid drawn and the app idle;
+- with Streamlit's AppTest, the same page: the time of the rerun that applies one role edit made in the
+  grid and redraws all N rows (server side: re-validation + frame + editor).
+
+    .venv/bin/python bench/ui_grid.py [--sizes 1000 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import pynetbox  # noqa: E402
+import requests  # noqa: E402
+
+from devtools import demo_data  # noqa: E402
+from devtools.librenms_sim import LibreNMSSimulator  # noqa: E402
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def read_env(path: Path) -> dict[str, str]:
+    pairs = (
+        line.split("=", 1)
+        for line in path.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    return dict(pairs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def browser_search(url: str, size: int) -> float:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1200})
+        page.goto(url)
+        page.get_by_role("button", name="Search").wait_for()
+        time.sleep(2)
+        t0 = time.perf_counter()
+        page.get_by_role("button", name="Search").click()
+        page.get_by_text(f"Found {size} devices").wait_for(timeout=300_000)
+        page.locator("[data-testid='stDataFrameResizable'], [data-testid='stDataFrame']").first.wait_for()
+        while page.locator('[data-testid="stStatusWidget"]').count():
+            page.wait_for_timeout(50)
+        seconds = time.perf_counter() - t0
+        browser.close()
+    return seconds
+
+
+def apptest_edit(env: dict[str, str]) -> list[float]:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ.update(env)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.run()
+    next(b for b in at.button if b.label.startswith("Search")).click().run()
+    times = []
+    for i, role in enumerate(["access-switch", "core-switch", "leaf", "spine", "router"]):
+        editor = next(e for e in at.data_editor if e.key and e.key.startswith("grid-"))
+        at.session_state[editor.key] = {
+            "edited_rows": {i: {"role": role}},
+            "added_rows": [],
+            "deleted_rows": [],
+        }
+        t0 = time.perf_counter()
+        at.run()  # applies the edit, re-validates the row, reruns to redraw the grid
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def bench(size: int) -> None:
+    env = {**os.environ, "STACK": "bench"}
+    subprocess.run(["devtools/stack.sh", "reset"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=True)
+    stack_env = read_env(ROOT / ".stack" / "bench" / "netbox.env")
+    demo_data.load(pynetbox.api(stack_env["NETBOX_URL"], token=stack_env["NETBOX_TOKEN"]))
+    with LibreNMSSimulator(tokens=["bench"], synthetic=size) as sim:
+        app_env = {
+            **stack_env,
+            "LIBRENMS_URL": sim.url,
+            "LIBRENMS_TOKEN": "bench",
+            "QUEUE_NAME": "lnbi-bench-ui",
+            "MAPPING_FILE": str(ROOT / "devtools" / "demo-mappings.yaml"),
+        }
+        port = free_port()
+        app = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **app_env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(120):
+                try:
+                    if requests.get(f"{url}/_stcore/health", timeout=1).ok:
+                        break
+                except requests.RequestException:
+                    time.sleep(0.5)
+            search_seconds = browser_search(url, size)
+        finally:
+            app.terminate()
+            app.wait(timeout=20)
+        edit_times = apptest_edit(app_env)
+    print(f"\n== {size} devices")
+    print(f"browser: Search pressed → grid drawn, app idle:   {search_seconds:6.2f} s")
+    print(
+        f"AppTest: rerun after one role edit in the grid:   median {statistics.median(edit_times):.2f} s "
+        f"(min {min(edit_times):.2f}, max {max(edit_times):.2f}, {len(edit_times)} edits)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    args = parser.parse_args()
+    for size in args.sizes:
+        bench(size)
+    subprocess.run(["devtools/stack.sh", "down"], cwd=ROOT, env={**os.environ, "STACK": "bench"}, check=False)
+
+
+if __name__ == "__main__":
+    main()
