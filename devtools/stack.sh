@@ -186,6 +186,18 @@ print("NETBOX_TOKEN_NOPERM=" + token_for("noperm", False))
   chmod 600 "$STATE/netbox.env"
 }
 
+tokens_valid() {
+  [ -f "$STATE/netbox.env" ] || return 1
+  NETBOX_ENV="$STATE/netbox.env" "$VENV/bin/python" -c "
+import os, sys, urllib.request
+env = dict(l.split('=', 1) for l in open(os.environ['NETBOX_ENV']).read().splitlines() if '=' in l and not l.startswith('#'))
+req = urllib.request.Request(env['NETBOX_URL'] + '/api/status/', headers={'Authorization': 'Bearer ' + env['NETBOX_TOKEN']})
+try:
+    sys.exit(urllib.request.urlopen(req, timeout=10).status != 200)
+except Exception:
+    sys.exit(1)"
+}
+
 gunicorn_running() { [ -f "$STATE/gunicorn.pid" ] && kill -0 "$(cat "$STATE/gunicorn.pid")" 2>/dev/null; }
 
 netbox_answers() {
@@ -234,6 +246,8 @@ cmd_up() {
   db_exists || create_database
   [ -f "$STATE/netbox.env" ] || bootstrap_users
   start_gunicorn
+  # the database may have been reset by another checkout of this project (same database name)
+  tokens_valid || { log "the saved tokens are not valid for this database"; bootstrap_users; }
   log "up in $((SECONDS - t0)) s; settings in .stack/$STACK/netbox.env"
 }
 

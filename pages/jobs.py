@@ -69,10 +69,18 @@ job_list()
 
 st.subheader("Results of a job")
 try:
-    choices = [job.job_id for job in jobs.recent_jobs(conn if conn is not None else settings, limit=50)]
+    choices = {job.job_id: job for job in jobs.recent_jobs(conn if conn is not None else settings, limit=50)}
 except ImporterError:
-    choices = []
-job_id = st.selectbox("Job", choices, index=None, placeholder="Choose a job")
+    choices = {}
+
+
+def _label(job_id: str) -> str:
+    job = choices[job_id]
+    when = job.enqueued_at.strftime("%d %b %H:%M:%S") if job.enqueued_at else "?"
+    return f"{when} · {job.state.value} · {job.done}/{job.total} · created {job.counts.get('created', 0)}"
+
+
+job_id = st.selectbox("Job", list(choices), format_func=_label, index=None, placeholder="Choose a job")
 if job_id:
     status = jobs.job_status(conn if conn is not None else settings, job_id)
     st.markdown(

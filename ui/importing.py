@@ -89,15 +89,16 @@ def _follow(settings: Settings, page: PageState) -> None:
         status = _status(settings, page.job_id)
         if not status.active:
             st.rerun(scope="app")  # the whole page shows the results; polling stops
-        with st.status(f"Importing… {status.done} / {status.total}", expanded=True, state="running"):
-            st.progress(status.done / status.total if status.total else 0.0)
-            counts = status.counts
-            st.write(
-                f"Now: {status.current or '…'} — created {counts.get('created', 0)}, "
-                f"skipped {counts.get('skipped', 0)}, failed {counts.get('failed', 0)}"
-            )
-            if st.button("Cancel import", icon="⏹️"):
-                jobs.cancel(settings, page.job_id)
+        # not `with st.status(...)`: leaving the block would mark it complete while the job still runs
+        box = st.status(f"Importing… {status.done} / {status.total}", expanded=True, state="running")
+        box.progress(status.done / status.total if status.total else 0.0)
+        counts = status.counts
+        box.write(
+            f"Now: {status.current or '…'} — created {counts.get('created', 0)}, "
+            f"skipped {counts.get('skipped', 0)}, failed {counts.get('failed', 0)}"
+        )
+        if box.button("Cancel import", icon="⏹️"):
+            jobs.cancel(settings, page.job_id)
 
     status = _status(settings, page.job_id)
     if status.active:

@@ -64,10 +64,12 @@ def follow(settings: Settings, page: PageState) -> None:
     def poll() -> None:
         status = jobs.job_status(settings, page.search_job_id, results=False)
         if status.active:
-            with st.status(f"Searching in the background… {status.current}", state="running"):
-                st.progress(min(status.done, 100) / 100)
-                if page.search_note:
-                    st.caption(page.search_note)
+            box = st.status(
+                f"Searching in the background… {status.current}", state="running"
+            )  # stays running
+            box.progress(min(status.done, 100) / 100)
+            if page.search_note:
+                box.caption(page.search_note)
             return
         job_id, page.search_job_id = page.search_job_id, ""
         if status.state is jobs.JobState.FINISHED:
