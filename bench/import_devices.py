@@ -10,8 +10,6 @@ Prints devices/s, NetBox requests and what was created. Asserts nothing.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,32 +17,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import pynetbox  # noqa: E402
-
+from bench import benchstack  # noqa: E402
 from core import netbox  # noqa: E402
 from core.importer import ImportItem, run_import  # noqa: E402
 from core.librenms import DeviceFilter  # noqa: E402
 from core.models import Kind, RowStatus  # noqa: E402
 from core.search import run_search  # noqa: E402
 from core.settings import load_settings  # noqa: E402
-from devtools import demo_data  # noqa: E402
 from devtools.librenms_sim import LibreNMSSimulator  # noqa: E402
 
 
-def read_env(path: Path) -> dict[str, str]:
-    pairs = (
-        line.split("=", 1)
-        for line in path.read_text().splitlines()
-        if "=" in line and not line.startswith("#")
-    )
-    return dict(pairs)
-
-
 def one_run(devices: int, batch: int, label: str) -> None:
-    env = {**os.environ, "STACK": "bench"}
-    subprocess.run(["devtools/stack.sh", "reset"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=True)
-    stack_env = read_env(ROOT / ".stack" / "bench" / "netbox.env")
-    demo_data.load(pynetbox.api(stack_env["NETBOX_URL"], token=stack_env["NETBOX_TOKEN"]))
+    stack_env = benchstack.fresh_netbox()
     # templates: only the physical devices whose hardware and site the demo data resolves
     with LibreNMSSimulator(tokens=["bench"], synthetic=devices * 3) as sim:
         settings = load_settings(
@@ -90,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     one_run(args.devices, args.batch, "bulk")
     one_run(args.devices, 1, "one by one")
-    subprocess.run(["devtools/stack.sh", "down"], cwd=ROOT, env={**os.environ, "STACK": "bench"}, check=False)
+    benchstack.stop()
 
 
 if __name__ == "__main__":

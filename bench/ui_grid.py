@@ -23,10 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import pynetbox  # noqa: E402
 import requests  # noqa: E402
 
-from devtools import demo_data  # noqa: E402
+from bench import benchstack  # noqa: E402
 from devtools.librenms_sim import LibreNMSSimulator  # noqa: E402
 
 CHROMIUM_ARGS = [
@@ -37,15 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def read_env(path: Path) -> dict[str, str]:
-    pairs = (
-        line.split("=", 1)
-        for line in path.read_text().splitlines()
-        if "=" in line and not line.startswith("#")
-    )
-    return dict(pairs)
 
 
 def free_port() -> int:
@@ -99,10 +89,7 @@ def apptest_edit(env: dict[str, str]) -> list[float]:
 
 
 def bench(size: int) -> None:
-    env = {**os.environ, "STACK": "bench"}
-    subprocess.run(["devtools/stack.sh", "reset"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=True)
-    stack_env = read_env(ROOT / ".stack" / "bench" / "netbox.env")
-    demo_data.load(pynetbox.api(stack_env["NETBOX_URL"], token=stack_env["NETBOX_TOKEN"]))
+    stack_env = benchstack.fresh_netbox()
     with LibreNMSSimulator(tokens=["bench"], synthetic=size) as sim:
         app_env = {
             **stack_env,
@@ -160,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     for size in args.sizes:
         bench(size)
-    subprocess.run(["devtools/stack.sh", "down"], cwd=ROOT, env={**os.environ, "STACK": "bench"}, check=False)
+    benchstack.stop()
 
 
 if __name__ == "__main__":

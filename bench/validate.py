@@ -12,10 +12,8 @@ time to re-validate one edited row.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -24,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import benchstack  # noqa: E402
 from core import netbox  # noqa: E402
 from core.librenms import DeviceFilter, LibreNMSClient  # noqa: E402
 from core.search import run_search  # noqa: E402
 from core.settings import load_settings  # noqa: E402
-from devtools import demo_data  # noqa: E402
 from devtools.librenms_sim import LibreNMSSimulator  # noqa: E402
 
 SEED = """
@@ -47,31 +45,10 @@ print(Device.objects.count())
 """
 
 
-def stack(*args: str, env: dict[str, str]) -> str:
-    out = subprocess.run(
-        ["devtools/stack.sh", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    return out.stdout
-
-
-def read_env(path: Path) -> dict[str, str]:
-    pairs = (
-        line.split("=", 1)
-        for line in path.read_text().splitlines()
-        if "=" in line and not line.startswith("#")
-    )
-    return dict(pairs)
-
-
 def bench(size: int) -> None:
-    env = {**os.environ, "STACK": "bench"}
-    stack("reset", env=env)
-    stack_env = read_env(ROOT / ".stack" / "bench" / "netbox.env")
-    import pynetbox
-
-    demo_data.load(pynetbox.api(stack_env["NETBOX_URL"], token=stack_env["NETBOX_TOKEN"]))
+    stack_env = benchstack.fresh_netbox()
     t0 = time.perf_counter()
-    count = stack("shell", "-c", SEED.format(n=size), env=env).strip().splitlines()[-1]
+    count = benchstack.stack("shell", "-c", SEED.format(n=size)).strip().splitlines()[-1]
     seeded = time.perf_counter() - t0
 
     with LibreNMSSimulator(tokens=["bench"], synthetic=size) as sim:
@@ -140,7 +117,7 @@ def main() -> None:
     args = parser.parse_args()
     for size in args.sizes:
         bench(size)
-    subprocess.run(["devtools/stack.sh", "down"], cwd=ROOT, env={**os.environ, "STACK": "bench"}, check=False)
+    benchstack.stop()
 
 
 if __name__ == "__main__":
