@@ -530,6 +530,7 @@ def _payload(ctx: _Context, row: Row) -> dict[str, Any]:
         return {k: v for k, v in common.items() if v is not None}
     common.update(
         site=row.site.id if row.site else None,
+        location=row.location.id if row.location else None,
         rack=row.rack.id if row.rack else None,
         device_type=row.device_type.id if row.device_type else None,
         serial=device.serial[:50],

@@ -42,6 +42,8 @@ class Source(StrEnum):
     RULE = "default rule"
     CLUSTER = "from cluster"
     LIBRENMS = "LibreNMS"
+    IN_LOCATION = "named in the LibreNMS location"
+    RACK = "from rack"
 
 
 class MatchBy(StrEnum):
@@ -242,6 +244,7 @@ class Row:
     status: RowStatus
     issues: tuple[Issue, ...] = ()
     site: Ref | None = None
+    location: Ref | None = None  # a NetBox location of the site, when the LibreNMS location names one
     device_type: Ref | None = None
     platform: Ref | None = None
     role: Ref | None = None

@@ -258,6 +258,7 @@ class Obj:
     slug: str = ""
     site_id: int | None = None
     extra: str = ""  # device types: part number; roles: "vm" when usable for VMs
+    location_id: int | None = None  # racks: the NetBox location they stand in
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,8 +411,10 @@ def load_index(
         index.sites.add(Obj(s["id"], s["name"], s["slug"]))
     for loc in load("locations", lambda: _paged(api.dcim.locations, "id,name,slug,site")):
         index.locations.add(Obj(loc["id"], loc["name"], loc["slug"], site_id=_id(loc.get("site"))))
-    for r in load("racks", lambda: _paged(api.dcim.racks, "id,name,site")):
-        index.racks.add(Obj(r["id"], r["name"], site_id=_id(r.get("site"))))
+    for r in load("racks", lambda: _paged(api.dcim.racks, "id,name,site,location")):
+        index.racks.add(
+            Obj(r["id"], r["name"], site_id=_id(r.get("site")), location_id=_id(r.get("location")))
+        )
     for t in load("device types", lambda: _paged(api.dcim.device_types, "id,model,slug,part_number")):
         index.device_types.add(Obj(t["id"], t["model"], t["slug"], extra=t.get("part_number") or ""))
     for p in load("platforms", lambda: _paged(api.dcim.platforms, "id,name,slug")):

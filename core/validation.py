@@ -153,6 +153,30 @@ def resolve_device_type(
     return None
 
 
+def find_location(index: NetBoxIndex, site: Ref | None, text: str) -> Ref | None:
+    """The NetBox location of the site whose name the LibreNMS location carries ("HQ Building 2, Floor 3,
+    IDF-3B" → location "IDF-3B" of site HQ); the longest name wins. None when it names none."""
+    if site is None or not text:
+        return None
+    hay = text.casefold()
+    named = [loc for loc in index.locations if loc.site_id == site.id and loc.name.casefold() in hay]
+    if not named:
+        return None
+    return _ref(max(named, key=lambda loc: len(loc.name)), Source.IN_LOCATION)
+
+
+def _location(index: NetBoxIndex, site: Ref | None, rack: Ref | None, text: str) -> Ref | None:
+    """A device in a rack stands in the rack's location (NetBox refuses any other); else the location
+    its LibreNMS location names."""
+    if rack is not None:
+        rack_obj = index.racks.by_id.get(rack.id)
+        located = (
+            index.locations.by_id.get(rack_obj.location_id) if rack_obj and rack_obj.location_id else None
+        )
+        return _ref(located, Source.RACK) if located else None
+    return find_location(index, site, text)
+
+
 def find_existing(
     device: LibreDevice, name: str, index: NetBoxIndex, site_id: int | None = None
 ) -> tuple[ExistingMatch | None, list[ExistingMatch], list[ExistingMatch]]:
@@ -400,6 +424,7 @@ def validate_device(
         status=status,
         issues=tuple(issues),
         site=site,
+        location=_location(index, site, rack, device.location) if kind is Kind.DEVICE else None,
         device_type=device_type,
         platform=platform,
         role=role,

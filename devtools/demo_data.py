@@ -73,12 +73,15 @@ ROLES = [
     ("Hypervisor", "hypervisor", "607d8b", False),
     ("Server", "server", "009688", True),
 ]
+# NetBox locations inside sites; a LibreNMS location that names one puts the device there
+LOCATIONS = [("Row A", "row-a", "hq"), ("IDF-3B", "idf-3b", "hq"), ("Serverraum", "serverraum", "zrh")]
+# (name, site slug, location slug or None)
 RACKS = [
-    ("HQ-A01", "hq"),
-    ("HQ-A02", "hq"),
-    ("IDF-3B", "hq"),
-    ("FRA-C14-R07", "dc2-fra"),
-    ("LYON-01", "br-lyon"),
+    ("HQ-A01", "hq", "row-a"),
+    ("HQ-A02", "hq", "row-a"),
+    ("IDF-3B", "hq", "idf-3b"),
+    ("FRA-C14-R07", "dc2-fra", None),
+    ("LYON-01", "br-lyon", None),
 ]
 CLUSTER_TYPES = [
     ("VMware vSphere", "vmware-vsphere"),
@@ -122,8 +125,16 @@ def load(api: pynetbox.api) -> None:
         _get_or_create(api.dcim.platforms, {"slug": slug}, name=name)
     for name, slug, colour, vm_role in ROLES:
         _get_or_create(api.dcim.device_roles, {"slug": slug}, name=name, color=colour, vm_role=vm_role)
-    for name, site in RACKS:
-        _get_or_create(api.dcim.racks, {"name": name, "site_id": sites[site].id}, site=sites[site].id)
+    locations = {
+        slug: _get_or_create(
+            api.dcim.locations, {"slug": slug, "site_id": sites[site].id}, name=name, site=sites[site].id
+        )
+        for name, slug, site in LOCATIONS
+    }
+    for name, site, location in RACKS:
+        rack = _get_or_create(api.dcim.racks, {"name": name, "site_id": sites[site].id}, site=sites[site].id)
+        if location and (rack.location is None or rack.location.id != locations[location].id):
+            rack.update({"location": locations[location].id})
     types = {
         slug: _get_or_create(api.virtualization.cluster_types, {"slug": slug}, name=name)
         for name, slug in CLUSTER_TYPES

@@ -222,6 +222,7 @@ with st.expander("Row details", icon="🔍"):
                 {"field": name, "value": ref.name if ref else "—", "from": ref.source.value if ref else ""}
                 for name, ref in (
                     ("site", row.site),
+                    ("location", row.location),
                     ("device type", row.device_type),
                     ("platform", row.platform),
                     ("role", row.role),

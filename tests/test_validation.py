@@ -227,6 +227,25 @@ def test_device_without_location_blocks_with_its_own_reason(validate) -> None:
     assert "no location" in issue.message
 
 
+@pytest.mark.parametrize(("device_id", "location"), [(21, "IDF-3B"), (12, "Row A"), (111, None)])
+def test_netbox_location_named_in_the_librenms_location_is_used(validate, device_id: int, location) -> None:
+    row = validate(device_id)
+    assert (row.location.name if row.location else None) == location
+    if location:
+        assert row.location.source is Source.IN_LOCATION
+
+
+def test_location_of_another_site_is_not_used(validate) -> None:
+    row = validate(21, overrides=Overrides(site="br-lyon"))  # "…IDF-3B" names a location of HQ only
+    assert row.site.slug == "br-lyon" and row.location is None
+
+
+@pytest.mark.parametrize(("rack", "location"), [("HQ-A01", "Row A"), ("IDF-3B", "IDF-3B")])
+def test_a_racked_device_stands_in_its_racks_location(validate, rack: str, location: str) -> None:
+    row = validate(21, overrides=Overrides(rack=rack))  # LibreNMS says IDF-3B; the rack decides
+    assert row.location.name == location and row.location.source is Source.RACK
+
+
 def test_user_site_override_wins_over_the_location(validate) -> None:
     site = validate(12, overrides=Overrides(site="br-lyon")).site
     assert (site.slug, site.source) == ("br-lyon", Source.USER)

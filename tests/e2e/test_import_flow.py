@@ -85,5 +85,7 @@ def test_analyst_sets_a_role_on_several_rows_and_imports_them(
         assert device is not None and device.custom_fields["librenms_id"] == device_id
         assert device.role.slug == "access-switch"
         assert device.primary_ip is not None
+    # "HQ Building 2, Floor 3, IDF-3B" names the NetBox location IDF-3B of site HQ
+    assert nb.dcim.devices.get(name="acc-sw-f3-01").location.name == "IDF-3B"
     # the grid now shows NetBox as it is: the imported rows exist
     assert "🔵 exists" in page.inner_text("[data-testid='stDataFrame'], [data-testid='stDataEditor'], body")
