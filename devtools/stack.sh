@@ -131,7 +131,6 @@ RELEASE_CHECK_URL = None
 MEDIA_ROOT = "$STATE/netbox/media"
 REPORTS_ROOT = "$STATE/netbox/reports"
 SCRIPTS_ROOT = "$STATE/netbox/scripts"
-LOGIN_REQUIRED = True
 EOF
 }
 
