@@ -278,7 +278,8 @@ with st.expander("CSV: export, edit in a spreadsheet, bring back", icon="📄"):
     left, right = st.columns(2)
     left.download_button(
         "Download the review as CSV",
-        data=export.csv_bytes(review, librenms_url=settings.server(search.server_key).url),
+        # built on click, not on every rerun (thousands of rows)
+        data=lambda: export.csv_bytes(review, librenms_url=settings.server(search.server_key).url),
         file_name="librenms-netbox-review.csv",
         mime="text/csv",
         icon="⬇️",
