@@ -179,3 +179,19 @@ def test_wrong_netbox_token_shows_what_to_check(open_page, env, monkeypatch) -> 
     assert not at.exception
     assert at.error and "403" in at.error[0].value
     assert "0123456789012345678901234567890123456789" not in "".join(e.value for e in at.error)
+
+
+def test_cancel_stops_a_running_import_and_the_page_says_so(open_page, sim, nb) -> None:
+    at = search(open_page(), **{"Hostname contains": "esx01"})
+    sim.set_faults(delay=4)  # the import's own LibreNMS read is slow: the job is still running when cancelled
+    try:
+        button(at, "Import 1 ready rows").click().run()
+        next(b for b in at.button if b.label == "Import").click().run()
+        assert any(s.label.startswith("Importing") for s in at.status)
+        button(at, "Cancel import").click().run()
+        assert not at.exception
+    finally:
+        sim.clear_faults()
+    at = _wait_for_job(at)
+    assert any(s.label.startswith("Import stopped") for s in at.status)
+    assert nb.dcim.devices.get(name="esx01") is None  # stopped before anything was written
