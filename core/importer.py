@@ -433,8 +433,9 @@ def _import_batch(ctx: _Context, batch: list[Row], locks: Locks) -> None:
         addresses = _management_addresses(ctx, mine) if ctx.settings.create_primary_ip else {}
         created_devices = _create_objects(ctx, devices, Kind.DEVICE)
         created_vms = _create_objects(ctx, vms, Kind.VM)
+        members = _devices_by_serial(ctx, [m.serial for row in stacks for m in row.stack.members if m.serial])
         for row in stacks:
-            created = _create_stack(ctx, row)
+            created = _create_stack(ctx, row, members)
             if created is not None:
                 created_devices.append(created)
         if addresses:
@@ -651,22 +652,27 @@ def _item_error(body: Any, index: int) -> str:
 # ------------------------------------------------------------------ stacks
 
 
-def _create_stack(ctx: _Context, row: Row) -> tuple[Row, RowResult] | None:
-    """A virtual chassis with every member as a device; members already in NetBox (by serial) are linked."""
+def _devices_by_serial(ctx: _Context, serials: list[str]) -> dict[str, Any]:
+    """NetBox devices with these serials (case-insensitive key), in one request per chunk of serials for
+    the whole batch, so stack members already in NetBox are linked, not duplicated."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(serials), defaults.TARGETED_FILTER_CHUNK):
+        chunk = serials[start : start + defaults.TARGETED_FILTER_CHUNK]
+        for device in netbox.call(
+            ctx.api, "look up stack members", lambda c=chunk: list(ctx.api.dcim.devices.filter(serial=c))
+        ):
+            found[(device.serial or "").casefold()] = device
+    return found
+
+
+def _create_stack(ctx: _Context, row: Row, existing: dict[str, Any]) -> tuple[Row, RowResult] | None:
+    """A virtual chassis with every member as a device; members already in NetBox (by serial, looked up
+    for the whole batch in `existing`) are linked."""
     stack = row.stack
     assert stack is not None
     api = ctx.api
     vc = None
     try:
-        serials = [m.serial for m in stack.members if m.serial]
-        existing = {}
-        if serials:
-            existing = {
-                (d.serial or "").casefold(): d
-                for d in netbox.call(
-                    api, "look up stack members", lambda: list(api.dcim.devices.filter(serial=serials))
-                )
-            }
         vc_name = defaults.STACK_NAME_PATTERN.format(name=row.name)
         vc = api.dcim.virtual_chassis.create(
             {
