@@ -19,15 +19,13 @@ from core.validation import Review
 from ui import context
 from ui.review import STATE, PageState
 
-ACTIVE = {jobs.JobState.QUEUED, jobs.JobState.RUNNING}
-
 
 def section(settings: Settings, review: Review, page: PageState) -> None:
     st.subheader("Import into NetBox")
     rows = review.importable_rows()
     plan = Plan.of(review, primary_ip=settings.create_primary_ip)
     status = _status(settings, page.job_id) if page.job_id else None
-    running = status is not None and status.state in ACTIVE
+    running = status is not None and status.active
     label = f"Import {len(rows)} ready rows"
     if st.button(label, type="primary", icon="📥", disabled=not rows or running):
         page.confirming = True

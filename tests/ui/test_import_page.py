@@ -107,7 +107,7 @@ def test_bulk_edit_sets_the_role_on_every_row_shown(open_page) -> None:
     assert review.rows[("default", 301)].role is None  # not shown by the filter: untouched
 
 
-def test_csv_download_has_every_row_and_no_secret(open_page) -> None:
+def test_review_csv_of_the_pages_search_has_every_row_and_no_secret(open_page) -> None:
     at = search(open_page())
     review = page_state(at).search.review
     data = export.csv_bytes(review).decode("utf-8-sig")
@@ -115,7 +115,7 @@ def test_csv_download_has_every_row_and_no_secret(open_page) -> None:
     assert SIM_TOKEN not in data and "nw-r0-c0mmunity" not in data
 
 
-def test_uploaded_csv_applies_changes_and_reports_rejected_lines(open_page) -> None:
+def test_csv_report_shows_applied_changes_and_rejected_lines(open_page) -> None:
     at = search(open_page())
     review = page_state(at).search.review
     frame = pd.read_csv(pd.io.common.StringIO(export.rows_to_csv(review)), dtype=str, keep_default_na=False)
