@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import requests  # noqa: E402
 
 from bench import benchstack  # noqa: E402
+from devtools.appserver import serve_app  # noqa: E402
 from devtools.librenms_sim import LibreNMSSimulator  # noqa: E402
 
 CHROMIUM_ARGS = [
@@ -36,12 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def browser_search(url: str) -> float:
@@ -98,38 +90,8 @@ def bench(size: int) -> None:
             "QUEUE_NAME": "lnbi-bench-ui",
             "MAPPING_FILE": str(ROOT / "devtools" / "demo-mappings.yaml"),
         }
-        port = free_port()
-        app = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env={**os.environ, **app_env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            for _ in range(120):
-                try:
-                    if requests.get(f"{url}/_stcore/health", timeout=1).ok:
-                        break
-                except requests.RequestException:
-                    time.sleep(0.5)
+        with serve_app(app_env, timeout=120) as url:
             search_seconds = browser_search(url)
-        finally:
-            app.terminate()
-            app.wait(timeout=20)
         edit_times = apptest_edit(app_env)
     print(f"\n== {size} devices")
     print(f"browser: Search pressed → grid drawn, app idle:   {search_seconds:6.2f} s")

@@ -3,17 +3,13 @@ headless Chromium through Playwright. Screenshots go to artifacts/screenshots/ (
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
+from devtools.appserver import serve_app
 from tests.conftest import DEMO_MAPPINGS, ROOT, SIM_TOKEN
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -29,61 +25,15 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_url(
     stack_env: dict[str, str], sim, reference_data, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    port = _free_port()
     mapping = tmp_path_factory.mktemp("e2e") / "mappings.yaml"
     mapping.write_text(DEMO_MAPPINGS.read_text(encoding="utf-8"), encoding="utf-8")
-    env = {
-        **os.environ,
-        **stack_env,
-        "LIBRENMS_URL": sim.url,
-        "LIBRENMS_TOKEN": SIM_TOKEN,
-        "MAPPING_FILE": str(mapping),
-    }
-    log = open(tmp_path_factory.mktemp("e2e-log") / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/_stcore/health", timeout=1).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    env = {**stack_env, "LIBRENMS_URL": sim.url, "LIBRENMS_TOKEN": SIM_TOKEN, "MAPPING_FILE": str(mapping)}
+    with serve_app(env, tmp_path_factory.mktemp("e2e-log") / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
