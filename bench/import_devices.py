@@ -19,9 +19,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench import benchstack  # noqa: E402
 from core import netbox  # noqa: E402
+from core.choices import Kind, RowStatus  # noqa: E402
 from core.importer import ImportItem, run_import  # noqa: E402
 from core.librenms import DeviceFilter  # noqa: E402
-from core.models import Kind, RowStatus  # noqa: E402
 from core.search import run_search  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from devtools.librenms_sim import LibreNMSSimulator  # noqa: E402

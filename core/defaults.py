@@ -4,12 +4,14 @@ from __future__ import annotations
 
 # LibreNMS
 LIBRENMS_CONNECT_TIMEOUT = 5.0
-LIBRENMS_READ_TIMEOUT = 90.0  # the device list of a large install can take tens of seconds (contract §6)
+# the device list of a large install can take tens of seconds (docs/librenms-api.md#7-size-and-speed)
+LIBRENMS_READ_TIMEOUT = 90.0
 LIBRENMS_RETRIES = 3
 LIBRENMS_BACKOFF = 0.5  # seconds, doubled after each retry
 LIBRENMS_CACHE_SECONDS = 300
 INVENTORY_POOL_SIZE = 8
-DEFAULT_SERVER_KEY = "default"
+DEFAULT_SERVER_KEY = "default"  # the key of the one LibreNMS server set by LIBRENMS_URL alone
+HEALTH_CHECK_TIMEOUT = 10.0  # the Connections page and `check`: a service slower than this is failing
 
 # NetBox
 NETBOX_TIMEOUT = 60.0
@@ -20,20 +22,35 @@ TARGETED_FILTER_CHUNK = 100  # values per multi-value filter request (URL length
 LIBRENMS_ID_FIELD = "librenms_id"
 IMPORT_TAG_SLUG = "librenms-import"
 IMPORT_TAG_NAME = "Imported from LibreNMS"
-NAME_MAX_LENGTH = 64
+NAME_MAX_LENGTH = 64  # NetBox's limit on device and VM names
+SERIAL_MAX_LENGTH = 50  # NetBox's limit on serial numbers
 STACK_NAME_PATTERN = "{name}"  # virtual chassis name; member devices are "{name}-{position}"
 STACK_MEMBER_PATTERN = "{name}-{position}"
+MANAGEMENT_INTERFACE = "mgmt0"  # when LibreNMS names no port for the management address
 IMPORT_BATCH_SIZE = 50
 IMPORT_CONCURRENCY = 2  # batches in flight: NetBox serves one bulk POST on one core; this machine has 2
 
 # Redis / RQ
 REDIS_URL = "redis://127.0.0.1:6379/2"  # NetBox uses databases 0 and 1
+REDIS_TIMEOUT_SECONDS = 5.0
+REDIS_CONNECT_TIMEOUT_SECONDS = 2.0
 QUEUE_NAME = "librenms-import"
 RESULT_TTL_SECONDS = 14 * 24 * 3600
 JOB_TIMEOUT_SECONDS = 3 * 3600
+JOBS_KEPT = 500  # entries of the recent-jobs index
 WORKER_HEARTBEAT_GRACE = 60
+# The worker heartbeats this often, while idle and while a job runs; well inside WORKER_HEARTBEAT_GRACE.
+HEARTBEAT_SECONDS = max(1, WORKER_HEARTBEAT_GRACE // 4)
+# A lock outlives any one batch (50 devices take seconds); a killed job's locks are released when it is seen
+# abandoned or stopped, or expire after this.
+LOCK_TTL_SECONDS = 600
 RECENT_SEARCHES_KEPT = 20
 POLL_INTERVAL_SECONDS = 1.0
+
+# The app
+SERVICE_STATES_SECONDS = 30  # the sidebar's service states are checked at most this often
+LOCATIONS_CACHE_SECONDS = 300  # the Import page's list of LibreNMS locations
+MAPPINGS_PAGE_CACHE_SECONDS = 60  # NetBox objects and LibreNMS devices on the Mappings page
 
 # Files
 MAPPING_FILE = "mappings.yaml"

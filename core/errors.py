@@ -48,7 +48,7 @@ class LibreNMSServerError(LibreNMSError):
 
 
 class LibreNMSBadResponse(LibreNMSError):
-    """The body was not the JSON the contract describes (truncated, HTML, wrong shape)."""
+    """The body was not the JSON docs/librenms-api.md describes (truncated, HTML, wrong shape)."""
 
 
 class NetBoxError(ImporterError):
@@ -69,3 +69,15 @@ class NetBoxSetupError(NetBoxError):
 
 class QueueUnavailable(ImporterError):
     """Redis cannot be reached, or no live worker listens."""
+
+
+class SearchExpired(ImporterError):
+    """A stored search is no longer there (expired, dropped from the recent list, or Redis was reset)."""
+
+
+class CsvError(ImporterError):
+    """The CSV cannot be read as a whole (no header, no librenms_id column, not text)."""
+
+
+class ImportStopped(ImporterError):
+    """The analyst asked a running import to stop; raised at a safe point between batches."""

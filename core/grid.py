@@ -1,5 +1,7 @@
 """The review grid as data: Review rows → a pandas DataFrame for `st.data_editor`, and the editor's edits →
 Review edits. Pure (no Streamlit), so the page stays a drawing and the translation is tested on its own.
+A grid line shows the same cells as the review CSV (core.csvio.cells.row_cells): reference names, never
+slugs, and the same sanitised LibreNMS link.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from core.models import Kind, Row, RowStatus
-from core.validation import Review
+from core.choices import Kind, RowStatus
+from core.csvio.cells import LinkBase, row_cells
+from core.review import Review, Row
 
 STATUS_ICONS = {
     RowStatus.READY: "🟢",
@@ -42,6 +45,12 @@ COLUMNS = (
     "librenms_id",
     "server",
 )
+# Grid columns that show a CSV cell (core.csvio.cells.row_cells) as it is: names, never slugs.
+SHARED = ("name", "kind", "site", "device_type", "platform", "issues", "hostname", "server")
+# Selectbox columns: the CSV cell, or None for an empty cell.
+CHOICES = ("role", "rack", "cluster")
+# Link columns: the CSV cell of that name, or None without a link.
+LINKS = {"netbox": "netbox_url", "librenms": "librenms_url"}
 
 
 def status_label(status: RowStatus) -> str:
@@ -52,32 +61,24 @@ def _name(ref: Any) -> str:
     return ref.name if ref is not None else ""
 
 
-def row_record(row: Row, librenms_url: str = "", picked: bool = False) -> dict[str, Any]:
-    device = row.device
+def row_record(row: Row, librenms_url: LinkBase = "", picked: bool = False) -> dict[str, Any]:
+    """One grid line: the row's CSV cells for every column the grid shares with the CSV, typed for the
+    editor (a checkbox for import, None for an empty choice or link, the device id as a number)."""
+    cells = row_cells(row, librenms_url=librenms_url)
     return {
         "pick": picked,
         "import": row.will_import,
         "status": status_label(row.status),
-        "name": row.name,
-        "kind": row.kind.value,
-        "site": _name(row.site),
-        "device_type": _name(row.device_type),
-        "platform": _name(row.platform),
-        "role": row.role.slug if row.role else None,
-        "rack": row.rack.name if row.rack else None,
-        "cluster": row.cluster.name if row.cluster else None,
+        **{column: cells[column] for column in SHARED},
+        **{column: cells[column] or None for column in CHOICES},
         "stack": f"{len(row.stack.members)} members" if row.stack else "",
-        "issues": row.issues_text(),
-        "netbox": row.existing.url if row.existing else None,
-        "librenms": f"{librenms_url}/device/device={device.device_id}/" if librenms_url else None,
-        "hostname": device.hostname,
-        "librenms_id": device.device_id,
-        "server": device.server_key,
+        **{column: cells[cell] or None for column, cell in LINKS.items()},
+        "librenms_id": row.device.device_id,
     }
 
 
 def rows_frame(
-    rows: Iterable[Row], librenms_url: str = "", picked: Iterable[tuple[str, int]] = ()
+    rows: Iterable[Row], librenms_url: LinkBase = "", picked: Iterable[tuple[str, int]] = ()
 ) -> pd.DataFrame:
     """One line per row, in the grid's column order; the index is 'server:id' so edits map back to rows."""
     chosen = set(picked)

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import redis
 
-from core import netbox
+from core import defaults, netbox
 from core.errors import ImporterError
 from core.librenms import LibreNMSClient
 from core.settings import Settings
+from core.values import public_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,7 @@ def check_librenms(settings: Settings) -> list[ServiceState]:
     for server in settings.librenms_servers:
         label = f"LibreNMS ({server.key})" if len(settings.librenms_servers) > 1 else "LibreNMS"
         try:
-            system = LibreNMSClient(server, timeout=10, retries=0).system()
+            system = LibreNMSClient(server, timeout=defaults.HEALTH_CHECK_TIMEOUT, retries=0).system()
         except ImporterError as exc:
             states.append(ServiceState(label, False, str(exc)))
         else:
@@ -68,23 +69,19 @@ def create_librenms_field(settings: Settings) -> None:
 
 def check_redis(settings: Settings) -> ServiceState:
     try:
-        conn = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        conn = redis.Redis.from_url(
+            settings.redis_url,
+            socket_connect_timeout=defaults.REDIS_CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=defaults.REDIS_TIMEOUT_SECONDS,
+        )
         info = conn.info("server")
     except (redis.RedisError, ValueError) as exc:
         return ServiceState(
-            "Redis", False, f"cannot be reached at {redact_url(settings.redis_url)}: {exc.__class__.__name__}"
+            "Redis", False, f"cannot be reached at {public_url(settings.redis_url)}: {exc.__class__.__name__}"
         )
     return ServiceState(
-        "Redis", True, f"reachable at {redact_url(settings.redis_url)}", str(info.get("redis_version", ""))
+        "Redis", True, f"reachable at {public_url(settings.redis_url)}", str(info.get("redis_version", ""))
     )
-
-
-def redact_url(url: str) -> str:
-    """A Redis URL without its password."""
-    if "@" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
 
 
 def check_all(settings: Settings) -> list[ServiceState]:

@@ -1,7 +1,8 @@
 """Redis keys: the one place they are formatted. Every key starts with `PREFIX` ("lnbi:").
 
-RQ keeps its own keys (`rq:job:<id>`, `rq:queue:<name>`, `rq:worker:<name>`, …) for the jobs themselves;
-these are the product's own, written by core.jobs:
+RQ keeps its own keys (`rq:job:<id>`, `rq:queue:<name>`, `rq:worker:<name>`, …) for the jobs themselves,
+written with RQ's JSON serializer (a job's `data` and `meta` are JSON); these are the product's own,
+written by core.jobs. Nothing under either is a pickle.
 
 | key                              | type        | what                                              | TTL                    |
 |----------------------------------|-------------|---------------------------------------------------|------------------------|
@@ -11,11 +12,12 @@ these are the product's own, written by core.jobs:
 |                                  |             | finish (a stopped or killed job keeps them)       |                        |
 | `lnbi:job:<id>:cancel`           | string      | cancel flag: the job stops at its next batch      | JOB_TIMEOUT_SECONDS    |
 | `lnbi:job:<id>:alive`            | string      | heartbeat of a job running inside the app         | WORKER_HEARTBEAT_GRACE |
-| `lnbi:job:<id>:locks`            | set         | the lock keys the job holds now                   | the lock TTL           |
+| `lnbi:job:<id>:locks`            | set         | the lock keys the job holds now                   | LOCK_TTL_SECONDS       |
 | `lnbi:jobs`                      | sorted set  | recent jobs: job id scored by enqueue time        | trimmed to             |
 |                                  |             |                                                   | RESULT_TTL_SECONDS     |
-| `lnbi:lock:<server>:<device id>` | string      | lock per LibreNMS device; value = the job id      | the lock TTL (10 min)  |
-| `lnbi:search:<id>`               | bytes       | a pickled core.search.SearchResult                | RESULT_TTL_SECONDS     |
+| `lnbi:lock:<server>:<device id>` | string      | lock per LibreNMS device; value = the job id      | LOCK_TTL_SECONDS       |
+| `lnbi:search:<id>`               | string JSON | a core.search.SearchResult as core.codec writes   | RESULT_TTL_SECONDS     |
+|                                  |             | it: the review's inputs, rebuilt on load          |                        |
 | `lnbi:searches`                  | list JSON   | recent searches, newest first: id, filters, time, | RECENT_SEARCHES_KEPT   |
 |                                  |             | counts (older ones and their results dropped)     | entries                |
 """
@@ -66,7 +68,7 @@ def locks_pattern() -> str:
 
 
 def search_result(search_id: str) -> str:
-    """A stored search (pickled SearchResult)."""
+    """A stored search (a SearchResult as JSON, core.codec)."""
     return f"{PREFIX}search:{search_id}"
 
 

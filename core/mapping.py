@@ -25,15 +25,13 @@ from typing import Any
 
 import yaml
 
+from core.choices import Kind
 from core.errors import ConfigError
-from core.models import Kind, LibreDevice
+from core.librenms import LibreDevice
+from core.values import fold
 
 TABLES = ("sites", "device_types", "platforms")
 RULE_KEYS = ("role", "type", "os", "hardware", "kind")
-
-
-def _fold(text: str | None) -> str:
-    return (text or "").strip().casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +43,9 @@ class RoleRule:
     kind: str = ""
 
     def matches(self, device: LibreDevice, kind: Kind) -> bool:
-        if self.type and _fold(self.type) != _fold(device.type):
+        if self.type and fold(self.type) != fold(device.type):
             return False
-        if self.kind and _fold(self.kind) != kind.value:
+        if self.kind and fold(self.kind) != kind.value:
             return False
         if self.os and not re.search(self.os, device.os, re.IGNORECASE):
             return False
@@ -69,14 +67,14 @@ class Mappings:
     roles: tuple[RoleRule, ...] = ()
 
     def __post_init__(self) -> None:
-        folded = {t: {_fold(k): v for k, v in getattr(self, t).items()} for t in TABLES}
+        folded = {t: {fold(k): v for k, v in getattr(self, t).items()} for t in TABLES}
         object.__setattr__(self, "_folded", folded)
 
     _folded: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def lookup(self, table: str, value: str) -> str | None:
         """The mapped NetBox name for a LibreNMS value (case-insensitive), or None."""
-        return self._folded[table].get(_fold(value)) if value else None
+        return self._folded[table].get(fold(value)) if value else None
 
     def default_role(self, device: LibreDevice, kind: Kind) -> tuple[str, RoleRule] | None:
         for rule in self.roles:
@@ -109,10 +107,10 @@ class Mappings:
         return out
 
 
-def _table(data: Mapping[str, Any], name: str, path: Path) -> dict[str, str]:
+def _table(data: Mapping[str, Any], name: str, where: str) -> dict[str, str]:
     table = data.get(name) or {}
     if not isinstance(table, Mapping):
-        raise ConfigError(f"{path}: '{name}' must be a table of 'LibreNMS value: NetBox object'.")
+        raise ConfigError(f"{where}: '{name}' must be a table of 'LibreNMS value: NetBox object'.")
     return {str(k): str(v) for k, v in table.items() if v is not None and str(v).strip()}
 
 
@@ -124,30 +122,38 @@ def load_mappings(path: Path) -> Mappings:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    return mappings_from_dict(data, str(path))
+
+
+def mappings_from_dict(data: Any, where: str = "mappings") -> Mappings:
+    """Mappings from their data form (what the YAML file holds, or `Mappings.as_dict()`), checked by the
+    rules of the mapping file; `where` names the source in errors (ConfigError)."""
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{path} must hold the tables sites, device_types, platforms and roles.")
+        raise ConfigError(f"{where} must hold the tables sites, device_types, platforms and roles.")
     rules = []
     for i, raw in enumerate(data.get("roles") or []):
         if not isinstance(raw, Mapping) or not raw.get("role"):
-            raise ConfigError(f"{path}: role rule {i + 1} needs a 'role'.")
+            raise ConfigError(f"{where}: role rule {i + 1} needs a 'role'.")
         unknown = sorted(str(k) for k in raw if k not in RULE_KEYS)
         if unknown:  # ignoring a misspelt condition would make the rule match every device
             raise ConfigError(
-                f"{path}: role rule {i + 1} has unknown key(s) {', '.join(unknown)}; "
+                f"{where}: role rule {i + 1} has unknown key(s) {', '.join(unknown)}; "
                 f"use {', '.join(RULE_KEYS)}."
             )
         rule = RoleRule(**{k: str(raw[k]) for k in RULE_KEYS if raw.get(k)})
-        if rule.kind and _fold(rule.kind) not in {k.value for k in Kind}:
+        if rule.kind and fold(rule.kind) not in {k.value for k in Kind}:
             raise ConfigError(
-                f"{path}: role rule {i + 1} has kind {rule.kind!r}; use {' or '.join(k.value for k in Kind)}."
+                f"{where}: role rule {i + 1} has kind {rule.kind!r}; use {' or '.join(k.value for k in Kind)}."
             )
         for pattern in (rule.os, rule.hardware):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ConfigError(f"{path}: role rule {i + 1} has a bad pattern {pattern!r}: {exc}") from None
+                raise ConfigError(
+                    f"{where}: role rule {i + 1} has a bad pattern {pattern!r}: {exc}"
+                ) from None
         rules.append(rule)
-    return Mappings(**{t: _table(data, t, path) for t in TABLES}, roles=tuple(rules))
+    return Mappings(**{t: _table(data, t, where) for t in TABLES}, roles=tuple(rules))
 
 
 def save_mappings(path: Path, mappings: Mappings) -> None:
@@ -167,8 +173,8 @@ def save_mappings(path: Path, mappings: Mappings) -> None:
 def suggest(value: str, names: Iterable[str], n: int = 3) -> list[str]:
     """The closest NetBox names to a LibreNMS value (difflib ratio on case-folded text, plus containment)."""
     names = list(names)
-    folded = {_fold(name): name for name in names}
-    target = _fold(value)
+    folded = {fold(name): name for name in names}
+    target = fold(value)
     if not target:  # every name 'contains' the empty string
         return []
     contained = [orig for f, orig in folded.items() if f and (f in target or target in f)]
@@ -204,10 +210,10 @@ def table_from_rows(rows: Iterable[tuple[object, object]]) -> tuple[dict[str, st
         if not target:
             problems.append(f"'{key}' has no NetBox object: pick one or delete the row.")
             continue
-        if _fold(key) in seen:
+        if fold(key) in seen:
             problems.append(f"'{key}' is listed twice (values match case-insensitively): keep one row.")
             continue
-        seen[_fold(key)] = key
+        seen[fold(key)] = key
         entries[key] = target
     return entries, problems
 

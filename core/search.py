@@ -1,20 +1,19 @@
-"""A search: filter LibreNMS devices, load the NetBox index, detect stacks, validate. One function, used by
-the Import page, the background search job and `python -m core validate`.
+"""A search: filter LibreNMS devices, load the NetBox index, detect stacks, build the review. One pipeline,
+used by the Import page, the background search job, the importer's fresh check and the command line.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from core import netbox
-from core.librenms import DeviceFilter, LibreNMSClient
+from core.choices import RowStatus
+from core.librenms import DeviceFilter, LibreDevice, LibreNMSClient, RowKey, detect_stacks
 from core.mapping import Mappings, load_mappings
-from core.models import LibreDevice, RowStatus
+from core.review import Choice, Options, Review, build_review, possible_names
 from core.settings import Settings
-from core.stacks import detect_stacks
-from core.validation import Options, Review, device_name
 
 Progress = Callable[[str, float], None]  # (what is happening, fraction done 0..1)
 
@@ -41,10 +40,7 @@ def candidates_for(
     """What these devices could match in NetBox, for targeted lookups: ids, serials, every name they may
     get (from sysName or hostname), management IPs."""
     devices = list(devices)
-    names = set()
-    for device in devices:
-        for source in ("sysName", "hostname"):
-            names.add(device_name(device, replace(options, name_source=source))[0].casefold())
+    names = {name.casefold() for device in devices for name in possible_names(device, options)}
     return netbox.Candidates(
         librenms_ids=frozenset(d.device_id for d in devices if d.server_key == default_server_key),
         serials=frozenset(d.serial.casefold() for d in devices if d.serial),
@@ -62,48 +58,58 @@ def run_search(
     nb_api=None,
     mappings: Mappings | None = None,
     progress: Progress | None = None,
+    device_ids: Collection[int] | None = None,
+    choices: Mapping[RowKey, Choice] | None = None,
 ) -> SearchResult:
-    """Fetch, index, detect, validate. Raises LibreNMSError / NetBoxError with a message for the user."""
+    """Fetch, index, detect, validate. `device_ids` keeps only those devices (the importer and the CLI
+    review just the rows they import); `choices` are the analyst's, replayed on the new rows.
+    Raises LibreNMSError / NetBoxError with a message for the user."""
     report = progress or (lambda _what, _done: None)
     server = settings.server(server_key) if server_key else settings.librenms
     client = librenms or LibreNMSClient(server, timeout=settings.librenms_timeout)
     api = nb_api or netbox.connect(settings)
     before = netbox.request_count(api)
     timings: dict[str, float] = {}
+    warnings: list[str] = []
+    options = options_from(settings)
 
     report("Fetching devices from LibreNMS", 0.05)
     t0 = time.perf_counter()
-    devices = client.list_devices(flt)
+    listing = client.read_devices(flt)
+    devices = listing.devices
+    if device_ids is not None:
+        wanted = set(device_ids)
+        devices = [d for d in devices if d.device_id in wanted]
+    if listing.skipped:
+        warnings.append(
+            f"{listing.skipped} LibreNMS device object(s) without a usable device_id were left out"
+        )
     timings["librenms"] = time.perf_counter() - t0
 
     report(f"Loading NetBox reference data for {len(devices)} devices", 0.35)
     t0 = time.perf_counter()
-    default_key = settings.librenms_servers[0].key
+    default_key = settings.default_server_key
     index = netbox.load_index(
-        api,
-        default_server_key=default_key,
-        candidates=candidates_for(devices, options_from(settings), default_key),
+        api, default_server_key=default_key, candidates=candidates_for(devices, options, default_key)
     )
     timings["netbox"] = time.perf_counter() - t0
 
     stacks = {}
-    warnings = []
     if flt.detect_stacks:
         report("Reading inventories to detect stacks", 0.6)
         t0 = time.perf_counter()
-        stacks = {
-            (server.key, device_id): stack for device_id, stack in detect_stacks(client, devices).items()
-        }
+        detection = detect_stacks(client, devices)
+        stacks = {(server.key, device_id): stack for device_id, stack in detection.stacks.items()}
         timings["stacks"] = time.perf_counter() - t0
         warnings += [
             f"Inventory of LibreNMS device {device_id} could not be read: {error}"
-            for device_id, error in client.inventory_errors.items()
+            for device_id, error in detection.errors.items()
         ]
 
     report("Validating", 0.85)
     t0 = time.perf_counter()
-    review = Review(
-        devices, index, mappings or load_mappings(settings.mapping_file), options_from(settings), stacks
+    review = build_review(
+        devices, index, mappings or load_mappings(settings.mapping_file), options, stacks, choices
     )
     excluded = 0
     if flt.exclude_existing:
@@ -127,17 +133,13 @@ def revalidate(settings: Settings, result: SearchResult, *, nb_api=None) -> Sear
     one index load, no LibreNMS request."""
     api = nb_api or netbox.connect(settings)
     old = result.review
-    default_key = settings.librenms_servers[0].key
+    default_key = settings.default_server_key
     index = netbox.load_index(
         api,
         default_server_key=default_key,
         candidates=candidates_for(old.devices.values(), old.options, default_key),
     )
-    review = Review(old.devices.values(), index, old.mappings, old.options, old.stacks)
-    for key, row in old.base.items():
-        chosen = {name: value for name, value in asdict(row.overrides).items() if value is not None}
-        if chosen:
-            review.apply_override([key], **chosen)
-        if not row.selected:
-            review.select([key], False)
+    review = build_review(
+        old.devices.values(), index, old.mappings, old.options, old.stacks, old.choices(), old.shared_sysnames
+    )
     return replace(result, review=review)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import defaults
+from core.choices import NameSource
 from core.errors import ConfigError
 
 SECRETS_FILE = Path(".streamlit/secrets.toml")
@@ -54,6 +55,16 @@ class LibreNMSServer:
     url: str
     token: Secret
     verify_tls: bool = True
+    token_from: str = ""  # the setting the token came from (load_settings knows); else told by the key
+
+    @property
+    def token_setting(self) -> str:
+        """The setting that holds this server's token, for messages."""
+        if self.token_from:
+            return self.token_from
+        return (
+            "LIBRENMS_TOKEN" if self.key == defaults.DEFAULT_SERVER_KEY else server_prefix(self.key) + "TOKEN"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +76,17 @@ class Settings:
     redis_url: str = defaults.REDIS_URL
     queue_name: str = defaults.QUEUE_NAME
     mapping_file: Path = Path(defaults.MAPPING_FILE)
-    name_source: str = "sysName"  # or "hostname"
+    name_source: NameSource = NameSource.SYSNAME
     strip_domain: bool = True
     create_primary_ip: bool = True
     librenms_timeout: float = defaults.LIBRENMS_READ_TIMEOUT
     netbox_timeout: float = defaults.NETBOX_TIMEOUT
     librenms_cache_seconds: int = defaults.LIBRENMS_CACHE_SECONDS
+
+    @property
+    def default_server_key(self) -> str:
+        """The first server's key: an integer librenms_id field in NetBox holds that server's device ids."""
+        return self.librenms_servers[0].key if self.librenms_servers else defaults.DEFAULT_SERVER_KEY
 
     @property
     def librenms(self) -> LibreNMSServer:
@@ -86,6 +102,11 @@ class Settings:
             if server.key == key:
                 return server
         raise ConfigError(f"No LibreNMS server with the key '{key}' is configured.")
+
+
+def server_prefix(key: str) -> str:
+    """The prefix of one server's settings in LIBRENMS_SERVERS: "dc-1" → "LIBRENMS_DC_1_"."""
+    return f"LIBRENMS_{key.upper().replace('-', '_')}_"
 
 
 def _flatten(table: Mapping[str, object], prefix: str = "") -> dict[str, object]:
@@ -144,7 +165,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_file: Path | Non
     servers: list[LibreNMSServer] = []
     keys = [k.strip() for k in str(get("LIBRENMS_SERVERS", "")).split(",") if k.strip()]
     for key in keys:
-        prefix = f"LIBRENMS_{key.upper().replace('-', '_')}_"
+        prefix = server_prefix(key)
         url = str(get(prefix + "URL")).rstrip("/")
         if not url:
             raise ConfigError(f"LIBRENMS_SERVERS names '{key}' but {prefix}URL is not set.")
@@ -154,6 +175,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_file: Path | Non
                 url=url,
                 token=Secret(str(get(prefix + "TOKEN"))),
                 verify_tls=_bool(get(prefix + "VERIFY_TLS", verify), prefix + "VERIFY_TLS"),
+                token_from=prefix + "TOKEN",
             )
         )
     if not servers and get("LIBRENMS_URL"):
@@ -163,11 +185,15 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_file: Path | Non
                 url=str(get("LIBRENMS_URL")).rstrip("/"),
                 token=Secret(str(get("LIBRENMS_TOKEN"))),
                 verify_tls=verify,
+                token_from="LIBRENMS_TOKEN",
             )
         )
-    name_source = str(get("NAME_SOURCE", "sysName"))
-    if name_source not in {"sysName", "hostname"}:
-        raise ConfigError(f"NAME_SOURCE must be sysName or hostname, not '{name_source}'.")
+    try:
+        name_source = NameSource(str(get("NAME_SOURCE", NameSource.SYSNAME)))
+    except ValueError:
+        raise ConfigError(
+            f"NAME_SOURCE must be {' or '.join(NameSource)}, not '{get('NAME_SOURCE')}'."
+        ) from None
     return Settings(
         librenms_servers=tuple(servers),
         netbox_url=str(get("NETBOX_URL")).rstrip("/"),

@@ -2,7 +2,7 @@
 
 Serves a fixture directory (``devices.json``, ``locations.json``, ``system.json``,
 ``inventory/<hostname>.json`` and optionally ``addresses/<hostname>.json``) the way a
-LibreNMS 26.x instance answers, following the contract in ``librenms-api.md``: Laravel's
+LibreNMS 26.x instance answers, following ``docs/librenms-api.md``: Laravel's
 401 before routing, the ``status``/payload/``count`` envelope, PHP's pretty-printed JSON
 (``\\/`` and ``\\uXXXX`` escapes) and MySQL-like filtering (case-insensitive, ``LIKE``
 wildcards, numeric coercion).

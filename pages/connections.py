@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import ImporterError
-from core.health import create_librenms_field, redact_url
+from core.health import create_librenms_field
+from core.values import public_url
 from ui import context
 
 context.require_app_frame("pages/connections.py")
@@ -40,7 +41,7 @@ rows = [
         "setting": "NetBox",
         "value": f"{settings.netbox_url or '(not set)'} (token {settings.netbox_token.masked()})",
     },
-    {"setting": "Redis", "value": redact_url(settings.redis_url)},
+    {"setting": "Redis", "value": public_url(settings.redis_url)},
     {"setting": "Queue", "value": settings.queue_name},
     {"setting": "Mapping file", "value": str(settings.mapping_file)},
     {

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import export, grid
+from core import csvio, grid
+from core.choices import Kind, RowStatus, Severity
 from core.errors import ImporterError
 from core.librenms import DeviceFilter
-from core.models import Kind, RowStatus
 from ui import context, importing, searching
-from ui.review import librenms_client, locations, state
+from ui.review import locations, state
 
 context.require_app_frame("pages/import_devices.py")
 settings = context.settings()
@@ -58,13 +58,10 @@ if submitted:
         exclude_existing=exclude_existing,
         detect_stacks=detect_stacks,
     )
-    client = librenms_client(server_key)
-    if refresh:
-        client.clear_cache()
     if background:
         searching.start(settings, flt, server_key, page)
     else:
-        searching.run_here(settings, flt, server_key, client, page)
+        searching.run_here(settings, flt, server_key, page, refresh=refresh)
 
 searching.follow(settings, page)
 searching.recent(settings, page)
@@ -96,7 +93,7 @@ if len(review):
 
 # ------------------------------------------------------------------ view filter + bulk edit
 index = review.index
-role_options = sorted(r.slug for r in index.roles)
+role_options = sorted(r.name for r in index.roles)
 rack_options = sorted({r.name for r in index.racks})
 cluster_options = sorted(c.name for c in index.clusters)
 
@@ -253,7 +250,7 @@ with st.expander("Row details", icon="🔍"):
             )
         st.dataframe(fields, hide_index=True, width="stretch")
         for issue in row.issues:
-            (st.error if issue.severity.value == "blocking" else st.warning)(str(issue))
+            (st.error if issue.severity is Severity.BLOCKING else st.warning)(str(issue))
         if row.stack:
             st.markdown(f"**Stack** ({row.stack.shape}), master: position {row.stack.master.position}")
             st.dataframe(
@@ -279,7 +276,7 @@ with st.expander("CSV: export, edit in a spreadsheet, bring back", icon="📄"):
     left.download_button(
         "Download the review as CSV",
         # built on click, not on every rerun (thousands of rows)
-        data=lambda: export.csv_bytes(review, librenms_url=settings.server(search.server_key).url),
+        data=lambda: csvio.csv_bytes(review, librenms_url=settings.server(search.server_key).url),
         file_name="librenms-netbox-review.csv",
         mime="text/csv",
         icon="⬇️",
@@ -287,7 +284,7 @@ with st.expander("CSV: export, edit in a spreadsheet, bring back", icon="📄"):
     upload = right.file_uploader("Upload an edited CSV", type=["csv"], key=f"csv-{page.grid_version}")
     if upload is not None:
         try:
-            page.csv_report = export.apply_csv(review, upload.getvalue())
+            page.csv_report = csvio.import_csv(review, upload.getvalue())
         except ImporterError as exc:
             context.show_error(exc)
         else:
@@ -311,7 +308,9 @@ with st.expander("CSV: export, edit in a spreadsheet, bring back", icon="📄"):
                 width="stretch",
             )
         if report.rejected:
-            st.error(f"{len(report.rejected)} line(s) rejected; nothing of them was applied:")
+            st.error(
+                f"{len(report.rejected)} line(s) rejected; nothing of them was applied, and their rows are not imported:"
+            )
             st.dataframe(
                 [
                     {"line": line, "librenms_id": lid, "why": "; ".join(reasons)}

@@ -9,13 +9,11 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from core import defaults, netbox
+from core import defaults, netbox, sources
 from core.errors import ConfigError, ImporterError
-from core.librenms import DeviceFilter, LibreNMSClient
+from core.librenms import LibreDevice
 from core.mapping import Mappings, diff_table, load_mappings, save_mappings, table_from_rows
-from core.models import LibreDevice
-from core.settings import Settings
-from core.unmatched import (
+from core.review.unmatched import (
     NOUNS,
     Unmatched,
     check_targets,
@@ -24,9 +22,9 @@ from core.unmatched import (
     target_exists,
     unmatched_values,
 )
+from core.settings import Settings
 from ui import context
 
-CACHE_SECONDS = 60  # NetBox objects and LibreNMS devices; the Refresh button reads them again at once
 VALUE, OBJECT = "LibreNMS value", "NetBox object"
 TABS = (  # (tab label, mapping table, what LibreNMS calls the value)
     ("Locations → sites", "sites", "location"),
@@ -38,22 +36,14 @@ FLASH = "mappings_flash"  # messages that survive the rerun after a save
 VERSIONS = "mappings_editor_versions"  # a saved table gets a fresh editor: its edits are in the file now
 
 
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner="Reading NetBox…")
+@st.cache_data(ttl=defaults.MAPPINGS_PAGE_CACHE_SECONDS, show_spinner="Reading NetBox…")
 def netbox_index(settings_key: int, _settings: Settings) -> netbox.NetBoxIndex:
-    api = netbox.connect(_settings)
-    servers = _settings.librenms_servers
-    default_key = servers[0].key if servers else defaults.DEFAULT_SERVER_KEY
-    return netbox.load_index(api, default_server_key=default_key)
+    return sources.reference_index(_settings)
 
 
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner="Reading LibreNMS devices…")
+@st.cache_data(ttl=defaults.MAPPINGS_PAGE_CACHE_SECONDS, show_spinner="Reading LibreNMS devices…")
 def librenms_devices(settings_key: int, _settings: Settings) -> list[LibreDevice]:
-    servers = _settings.librenms_servers or (_settings.librenms,)  # .librenms raises "not configured"
-    devices: list[LibreDevice] = []
-    for server in servers:
-        client = LibreNMSClient(server, timeout=_settings.librenms_timeout)
-        devices += client.list_devices(DeviceFilter(show_disabled=True))
-    return devices
+    return sources.all_devices(_settings)
 
 
 def load[T](what: Callable[[int, Settings], T], settings: Settings) -> T | None:

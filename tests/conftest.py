@@ -36,6 +36,30 @@ def _stack_env() -> dict[str, str]:
     return env
 
 
+# What a test needs, told by the fixtures it uses (directly or through other fixtures): the marker follows,
+# so `pytest -m "not netbox"` runs the pure tests only, and no test can forget its marker.
+NEEDS = {
+    "netbox": frozenset({"stack_env"}),
+    "redis": frozenset({"redis_url"}),
+    "browser": frozenset({"browser"}),
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in NEEDS.items():
+            if used & fixtures:
+                item.add_marker(marker)
+
+
+@pytest.fixture(scope="session")
+def redis_url(stack_env: dict[str, str]) -> str:
+    """The app's Redis database of the test stack (tests remove only the keys they made)."""
+    return stack_env["REDIS_URL"]
+
+
 @pytest.fixture(scope="session")
 def stack_env() -> dict[str, str]:
     return _stack_env()

@@ -1,12 +1,14 @@
-"""The review grid as data: rows to a DataFrame and the editor's edits back to the review."""
+"""The review grid as data: rows to a DataFrame (the CSV's cells) and the editor's edits back to the review."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from core import grid
+from core.choices import RowStatus
+from core.csvio import row_cells
 from core.librenms import DeviceFilter
-from core.models import RowStatus
 from core.search import run_search
 
 
@@ -75,3 +77,47 @@ def test_matching_keys_filters_by_status_and_text(review) -> None:
     assert blocked and all(review.rows[k].status is RowStatus.BLOCKED for k in blocked)
     found = grid.matching_keys(review, text="CORE-SW01")
     assert ("default", 12) in found and len(found) < len(review)
+
+
+def test_grid_shows_the_csv_cells_for_every_column_it_shares_with_the_csv(review) -> None:
+    url = "http://user:secret@librenms.example/api/v0/"
+    frame = grid.rows_frame(review, librenms_url=url)
+    for row in review:
+        line = frame.loc[f"{row.key[0]}:{row.key[1]}"]
+        cells = row_cells(row, librenms_url=url)
+        for column in grid.SHARED:
+            assert line[column] == cells[column], column
+        for column in grid.CHOICES:  # an empty choice is an empty cell for the selectbox
+            assert (pd.isna(line[column]) and not cells[column]) or line[column] == cells[column], column
+        for column, cell in grid.LINKS.items():  # no link: an empty cell
+            assert (pd.isna(line[column]) and not cells[cell]) or line[column] == cells[cell], column
+        assert line["librenms_id"] == row.device.device_id
+
+
+def test_role_rack_and_cluster_are_names_not_slugs(review) -> None:
+    row = _needs_only_role(review)
+    review.apply_role([row.key], "access-switch")
+    line = grid.rows_frame(review).loc[f"{row.key[0]}:{row.key[1]}"]
+    assert line["role"] == "Access switch" == review.rows[row.key].role.name
+    at_hq = next(r for r in review if r.site and r.site.slug == "hq" and r.kind.value == "device")
+    review.apply_rack([at_hq.key], "hq-a01")
+    racked = review.rows[at_hq.key]
+    assert grid.rows_frame([racked]).iloc[0]["rack"] == racked.rack.name == "HQ-A01"
+    clustered = next(r for r in review if r.cluster is not None)
+    assert grid.rows_frame([clustered]).iloc[0]["cluster"] == clustered.cluster.name
+
+
+def test_a_role_name_picked_in_the_grid_is_applied(review) -> None:
+    row = _needs_only_role(review)
+    frame = grid.rows_frame(review)
+    position = list(frame.index).index(f"{row.key[0]}:{row.key[1]}")
+    grid.apply_grid_edits(review, list(frame.index), {position: {"role": "Access switch"}})
+    assert review.rows[row.key].status is RowStatus.READY
+    assert grid.rows_frame(review).loc[f"{row.key[0]}:{row.key[1]}"]["role"] == "Access switch"
+
+
+def test_librenms_link_has_no_credentials_and_is_the_csv_link(review) -> None:
+    frame = grid.rows_frame(review, librenms_url="http://user:secret@librenms.example/api/v0?x=1")
+    assert frame.loc["default:12"]["librenms"] == "http://librenms.example/device/device=12/"
+    assert not frame["librenms"].str.contains("secret").any()
+    assert pd.isna(grid.rows_frame(review).loc["default:12"]["librenms"])

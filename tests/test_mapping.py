@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from core.choices import Kind
 from core.errors import ConfigError
+from core.librenms import LibreDevice
 from core.mapping import Mappings, RoleRule, load_mappings, save_mappings, suggest
-from core.models import Kind, LibreDevice
 from devtools.demo_data import SITES
 
 TOKYO = "東京オフィス 3F サーバー室"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import defaults
 from core.errors import ImporterError
 from core.health import ServiceState, check_all
 from core.settings import Settings, load_settings
@@ -33,7 +34,7 @@ def settings() -> Settings:
     return load_settings()
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+@st.cache_data(ttl=defaults.SERVICE_STATES_SECONDS, show_spinner=False)
 def service_states() -> list[ServiceState]:
     return check_all(settings())
 

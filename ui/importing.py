@@ -13,9 +13,9 @@ import streamlit as st
 from core import defaults, jobs
 from core.errors import ImporterError
 from core.importer import ImportItem, Plan
+from core.review import Review
 from core.search import revalidate
 from core.settings import Settings
-from core.validation import Review
 from ui import context
 from ui.review import STATE, PageState
 
@@ -124,7 +124,7 @@ def _refresh_statuses(settings: Settings, page: PageState) -> None:
 def _results(status: jobs.JobStatus) -> None:
     counts = status.counts
     text = (
-        f"Import {status.state.value}: created {counts.get('created', 0)}, linked {counts.get('linked', 0)}, "
+        f"Import {status.state.value}: created {counts.get('created', 0)}, "
         f"skipped {counts.get('skipped', 0)}, failed {counts.get('failed', 0)}"
     )
     state = {"finished": "complete"}.get(status.state.value, "error")

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from core.librenms import LibreNMSClient
+from core import defaults
+from core.csvio import CsvReport
 from core.search import SearchResult
+from core.sources import Sources
 from ui import context
 
 STATE = "_import_page"
@@ -28,7 +30,7 @@ class PageState:
     refreshed_for: str = ""  # the job after which the statuses were last re-validated
     search_job_id: str = ""
     search_note: str = ""
-    csv_report: object | None = None
+    csv_report: CsvReport | None = None
 
 
 def state() -> PageState:
@@ -38,15 +40,12 @@ def state() -> PageState:
 
 
 @st.cache_resource(show_spinner=False)
-def librenms_client(server_key: str) -> LibreNMSClient:
-    """One client per server for the process: it caches device lists for LIBRENMS_CACHE_SECONDS."""
-    settings = context.settings()
-    server = settings.server(server_key)
-    return LibreNMSClient(
-        server, timeout=settings.librenms_timeout, cache_seconds=settings.librenms_cache_seconds
-    )
+def sources() -> Sources:
+    """The process's LibreNMS side (a client per server, whose device lists are cached for
+    LIBRENMS_CACHE_SECONDS across sessions)."""
+    return Sources(context.settings())
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@st.cache_data(ttl=defaults.LOCATIONS_CACHE_SECONDS, show_spinner=False)
 def locations(server_key: str) -> list[str]:
-    return librenms_client(server_key).locations()
+    return sources().locations(server_key)

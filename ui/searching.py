@@ -8,12 +8,13 @@ from datetime import datetime
 import streamlit as st
 
 from core import defaults, jobs
+from core.choices import JobState
 from core.errors import ImporterError
-from core.librenms import DeviceFilter, LibreNMSClient
-from core.search import SearchResult, run_search
+from core.librenms import DeviceFilter
+from core.search import SearchResult
 from core.settings import Settings
 from ui import context
-from ui.review import PageState
+from ui.review import PageState, sources
 
 
 def _show(page: PageState, result: SearchResult, search_id: str) -> None:
@@ -22,17 +23,13 @@ def _show(page: PageState, result: SearchResult, search_id: str) -> None:
 
 
 def run_here(
-    settings: Settings, flt: DeviceFilter, server_key: str, client: LibreNMSClient, page: PageState
+    settings: Settings, flt: DeviceFilter, server_key: str, page: PageState, *, refresh: bool
 ) -> None:
     with st.status("Searching…", expanded=True) as status:
         bar = st.progress(0.0)
         try:
-            result = run_search(
-                settings,
-                flt,
-                server_key=server_key,
-                librenms=client,
-                progress=lambda what, done: bar.progress(done, text=what),
+            result = sources().search(
+                flt, server_key, refresh=refresh, progress=lambda what, done: bar.progress(done, text=what)
             )
         except ImporterError as exc:
             status.update(label="Search failed", state="error")
@@ -72,7 +69,7 @@ def follow(settings: Settings, page: PageState) -> None:
                 box.caption(page.search_note)
             return
         job_id, page.search_job_id = page.search_job_id, ""
-        if status.state is jobs.JobState.FINISHED:
+        if status.state is JobState.FINISHED:
             _show(page, jobs.load_search(settings, job_id), job_id)
         else:
             st.session_state["_search_error"] = status.error or f"The search ended {status.state.value}."

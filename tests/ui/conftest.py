@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pynetbox
 import pytest
 import streamlit as st
 
 from tests.conftest import DEMO_MAPPINGS, ROOT, SIM_TOKEN
+from tests.helpers import Lab, running_lab
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +46,20 @@ def env(monkeypatch: pytest.MonkeyPatch, stack_env, sim, reference_data, mapping
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     return values
+
+
+@pytest.fixture(scope="module")
+def lab(reference_data, nb: pynetbox.api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """This module's own LibreNMS (the fixture devices renamed for it): what its tests import, no other
+    module imports; what was made in NetBox for the lab's devices is deleted afterwards, nothing else."""
+    with running_lab(tmp_path_factory.mktemp("ui-lab"), nb=nb) as lab:
+        yield lab
+
+
+@pytest.fixture
+def lab_env(env: dict, lab: Lab, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The app's settings with the module's lab as LibreNMS and a queue of its own (no worker listens)."""
+    values = {**lab.env(), "QUEUE_NAME": f"lnbi-ui-{lab.run}-queue"}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return {**env, **values}

@@ -3,17 +3,20 @@ cancel, and the error states — against the real test NetBox and the LibreNMS s
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from collections.abc import Callable
 
-import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest, app_test
 
-from core import export
-from core.models import LibreDevice
+from core import cli
+from core.librenms import LibreDevice
 from tests.conftest import FIXTURES, ROOT, SIM_TOKEN
+from tests.helpers import Lab, delete_lab_objects
 from ui.review import STATE
 
 TIMEOUT = 90
@@ -82,7 +85,7 @@ def test_role_set_in_the_grid_revalidates_the_row_and_survives_reruns(open_page)
     editor = grid(at)
     assert editor.value["status"].iloc[0].endswith("needs input")
     at.session_state[editor.key] = {
-        "edited_rows": {0: {"role": "access-switch"}},
+        "edited_rows": {0: {"role": "Access switch"}},  # the grid offers role names
         "added_rows": [],
         "deleted_rows": [],
     }
@@ -92,14 +95,14 @@ def test_role_set_in_the_grid_revalidates_the_row_and_survives_reruns(open_page)
     assert row.role.slug == "access-switch" and row.status.value == "ready"
     at.run()  # another rerun: the edit is kept and the grid shows it
     assert grid(at).value["status"].iloc[0].endswith("ready")
-    assert grid(at).value["role"].iloc[0] == "access-switch"
+    assert grid(at).value["role"].iloc[0] == "Access switch"
 
 
 def test_bulk_edit_sets_the_role_on_every_row_shown(open_page) -> None:
     at = search(open_page())
     next(t for t in at.text_input if t.label == "Find").input("acc-sw").run()
     at.radio[0].set_value("shown").run()
-    next(s for s in at.selectbox if s.label == "Value").set_value("access-switch").run()
+    next(s for s in at.selectbox if s.label == "Value").set_value("Access switch").run()
     button(at, "Apply to 2 rows").click().run()
     assert not at.exception
     review = page_state(at).search.review
@@ -107,29 +110,159 @@ def test_bulk_edit_sets_the_role_on_every_row_shown(open_page) -> None:
     assert review.rows[("default", 301)].role is None  # not shown by the filter: untouched
 
 
-def test_review_csv_of_the_pages_search_has_every_row_and_no_secret(open_page) -> None:
-    at = search(open_page())
-    review = page_state(at).search.review
-    data = export.csv_bytes(review).decode("utf-8-sig")
-    assert len(data.strip().splitlines()) == len(review) + 1
-    assert SIM_TOKEN not in data and "nw-r0-c0mmunity" not in data
+# ------------------------------------------------------------------ CSV: the page's download and upload
 
 
-def test_csv_report_shows_applied_changes_and_rejected_lines(open_page) -> None:
+@pytest.fixture
+def download(monkeypatch: pytest.MonkeyPatch) -> Callable[[AppTest, str], bytes]:
+    """The bytes a download button serves, as the browser would get them on a click.
+
+    AppTest gives every run a fresh media file manager and drops it afterwards: record them, then run the
+    button's deferred callable (the page builds the CSV on click) or read its stored file."""
+    managers: list[MediaFileManager] = []
+
+    class Recording(MediaFileManager):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            managers.append(self)
+
+    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
+
+    def read(at: AppTest, label: str) -> bytes:
+        proto = next(b for b in at.download_button if b.label.startswith(label)).proto
+        manager = managers[-1]
+        url = (
+            manager.execute_deferred(proto.deferred_file_id)
+            if proto.HasField("deferred_file_id")
+            else proto.url
+        )
+        stored = manager.read_file(url.rsplit("/", 1)[-1])
+        assert stored is not None, f"no file behind {label!r}"
+        return stored.content
+
+    return read
+
+
+def upload(at: AppTest, data: bytes, name: str = "review.csv") -> AppTest:
+    at.file_uploader[0].set_value((name, data, "text/csv")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def csv_lines(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def csv_data(
+    lines: list[dict[str, str]], *, columns=None, delimiter: str = ",", prefix: str = "", encoding="utf-8-sig"
+) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=list(columns or lines[0]), delimiter=delimiter, lineterminator="\r\n"
+    )
+    writer.writeheader()
+    writer.writerows(lines)
+    return (prefix + buffer.getvalue()).encode(encoding)
+
+
+def edit(data: bytes, changes: dict[int, dict[str, str]]) -> list[dict[str, str]]:
+    lines = csv_lines(data)
+    for line in lines:
+        line.update(changes.get(int(line["librenms_id"]), {}))
+    return lines
+
+
+def test_the_review_csv_the_page_serves_has_every_row_and_no_secret(open_page, download) -> None:
     at = search(open_page())
     review = page_state(at).search.review
-    frame = pd.read_csv(pd.io.common.StringIO(export.rows_to_csv(review)), dtype=str, keep_default_na=False)
-    frame.loc[frame["librenms_id"] == "21", "role"] = "access-switch"
-    frame.loc[frame["librenms_id"] == "44", "role"] = "no-such-role"
-    report = export.apply_csv(review, frame.to_csv(index=False))
-    page_state(at).csv_report = report
-    at.run()
-    assert not at.exception
+    data = download(at, "Download the review as CSV")
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    assert len(text.strip().splitlines()) == len(review) + 1
+    assert SIM_TOKEN not in text and "nw-r0-c0mmunity" not in text
+    assert {int(line["librenms_id"]) for line in csv_lines(data)} == {key[1] for key in review.rows}
+
+
+def test_an_uploaded_csv_is_applied_and_the_report_shows_changes_and_rejected_lines(
+    open_page, download
+) -> None:
+    at = search(open_page())
+    data = download(at, "Download the review as CSV")
+    edited = csv_data(edit(data, {21: {"role": "access-switch"}, 44: {"role": "no-such-role"}}))
+    at = upload(at, edited)
+    review = page_state(at).search.review
     assert review.rows[("default", 21)].role.slug == "access-switch"
     assert "1 row(s) changed, 1 rejected" in at.markdown[-1].value or any(
         "1 rejected" in m.value for m in at.markdown
     )
     assert any("rejected" in e.value for e in at.error)
+    # the grid shows the uploaded choice, by name, as the CSV does
+    frame = grid(at).value
+    assert frame.loc[frame["librenms_id"] == 21, "role"].iloc[0] == "Access switch"
+
+
+def test_an_unreadable_csv_upload_shows_an_error_and_changes_nothing(open_page) -> None:
+    at = search(open_page())
+    before = {key: row.choice for key, row in page_state(at).search.review.rows.items()}
+    at = upload(at, b"hostname,role\r\nx,Leaf\r\n")
+    assert any("librenms_id" in e.value for e in at.error)
+    assert {key: row.choice for key, row in page_state(at).search.review.rows.items()} == before
+
+
+# Every CSV here mentions every row of the page's review, so the rows the page leaves as they are (not in
+# the CSV) and the rows the command line leaves out (not in the CSV) are the same: none.
+CSV_SHAPES: dict[str, Callable[[bytes], bytes]] = {
+    "plain export": lambda data: data,
+    "LibreNMS ID header": lambda data: csv_data(
+        [
+            {"LibreNMS ID": line["librenms_id"], "Role": line["role"], "Import": line["import"]}
+            for line in edit(data, {21: {"role": "Access switch", "import": "yes"}})
+        ]
+    ),
+    "import=no on a row its edit makes ready": lambda data: csv_data(
+        edit(data, {21: {"role": "Access switch"}, 47: {"role": "Access switch", "import": "yes"}})
+    ),
+    "semicolons, a sep= line and a BOM": lambda data: csv_data(
+        edit(data, {47: {"role": "Leaf", "import": "yes"}, 202: {"import": "no"}}),
+        delimiter=";",
+        prefix="sep=;\r\n",
+    ),
+    "a rejected line of a ready row": lambda data: csv_data(edit(data, {202: {"role": "Access switch"}})),
+}
+CSV_EXPECTED = {  # (imported, not imported) by both
+    "plain export": ({202}, {21, 47}),
+    "LibreNMS ID header": ({21, 202}, {47}),
+    "import=no on a row its edit makes ready": ({47, 202}, {21}),
+    "semicolons, a sep= line and a BOM": ({47}, {21, 202}),
+    "a rejected line of a ready row": (set(), {202}),
+}
+
+
+@pytest.mark.parametrize("shape", list(CSV_SHAPES))
+def test_the_page_and_the_command_line_import_the_same_rows_from_a_csv(
+    open_page, download, tmp_path, capsys, shape: str
+) -> None:
+    at = search(open_page())
+    data = CSV_SHAPES[shape](download(at, "Download the review as CSV"))
+
+    at = upload(at, data)
+    page_rows = {key for key in (row.key for row in page_state(at).search.review.importable_rows())}
+
+    path = tmp_path / "edited.csv"
+    path.write_bytes(data)
+    capsys.readouterr()
+    assert cli.main(["import", "--csv", str(path), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    cli_rows = {
+        ("default", int(cells[0]))
+        for cells in (line.split("\t") for line in printed.splitlines())
+        if len(cells) == 4 and cells[0].isdigit()
+    }
+
+    assert page_rows == cli_rows
+    imported, left_out = CSV_EXPECTED[shape]
+    ids = {key[1] for key in page_rows}
+    assert imported <= ids and not (left_out & ids), ids
 
 
 def _wait_for_job(at: AppTest, timeout: float = 120) -> AppTest:
@@ -143,25 +276,36 @@ def _wait_for_job(at: AppTest, timeout: float = 120) -> AppTest:
     raise AssertionError("the import did not end")
 
 
-def test_import_runs_in_the_app_without_a_worker_and_polls_to_the_end(open_page, nb, stack_env) -> None:
-    at = search(open_page(), Hostname="esx01")  # ready from the demo data (role rule: hypervisor)
+@pytest.fixture
+def lab_page(lab_env: dict) -> Callable[[], AppTest]:
+    """The page on this module's own LibreNMS lab: the tests that import own the devices they import."""
+
+    def run() -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    return run
+
+
+def test_import_runs_in_the_app_without_a_worker_and_polls_to_the_end(lab_page, lab: Lab, nb) -> None:
+    at = search(lab_page(), Hostname="esx01")  # ready from the demo data (role rule: hypervisor)
     assert metric(at, "🟢 ready") == "1"
-    button(at, "Import 1 ready rows").click().run()
-    next(b for b in at.button if b.label == "Import").click().run()  # the dialog's button
-    assert not at.exception
-    at = _wait_for_job(at)
-    assert any("No worker is listening" in i.value for i in at.info)
-    done = [s for s in at.status if s.label.startswith("Import finished")]
-    assert done and "created 1" in done[0].label
-    created = nb.dcim.devices.get(name="esx01")
     try:
-        assert created is not None and created.custom_fields["librenms_id"] == 111
+        button(at, "Import 1 ready rows").click().run()
+        next(b for b in at.button if b.label == "Import").click().run()  # the dialog's button
+        assert not at.exception
+        at = _wait_for_job(at)
+        assert any("No worker is listening" in i.value for i in at.info)
+        done = [s for s in at.status if s.label.startswith("Import finished")]
+        assert done and "created 1" in done[0].label
+        (created,) = nb.dcim.devices.filter(cf_librenms_id=lab.device_id("esx01"))
+        assert created.name == lab.name("esx01")
         # the grid now shows NetBox as it is
         assert grid(at).value["status"].iloc[0].endswith("exists")
     finally:
-        for ip in nb.ipam.ip_addresses.filter(device_id=created.id):
-            ip.delete()
-        created.delete()
+        delete_lab_objects(nb, lab)
 
 
 def test_librenms_down_shows_an_error_not_a_traceback(open_page, env, monkeypatch) -> None:
@@ -181,9 +325,11 @@ def test_wrong_netbox_token_shows_what_to_check(open_page, env, monkeypatch) -> 
     assert "0123456789012345678901234567890123456789" not in "".join(e.value for e in at.error)
 
 
-def test_cancel_stops_a_running_import_and_the_page_says_so(open_page, sim, nb) -> None:
-    at = search(open_page(), **{"Hostname contains": "esx01"})
-    sim.set_faults(delay=4)  # the import's own LibreNMS read is slow: the job is still running when cancelled
+def test_cancel_stops_a_running_import_and_the_page_says_so(lab_page, lab: Lab, nb) -> None:
+    at = search(lab_page(), **{"Hostname contains": "esx01"})
+    lab.sim.set_faults(
+        delay=4
+    )  # the import's own LibreNMS read is slow: the job is still running when cancelled
     try:
         button(at, "Import 1 ready rows").click().run()
         next(b for b in at.button if b.label == "Import").click().run()
@@ -191,7 +337,11 @@ def test_cancel_stops_a_running_import_and_the_page_says_so(open_page, sim, nb) 
         button(at, "Cancel import").click().run()
         assert not at.exception
     finally:
-        sim.clear_faults()
-    at = _wait_for_job(at)
-    assert any(s.label.startswith("Import stopped") for s in at.status)
-    assert nb.dcim.devices.get(name="esx01") is None  # stopped before anything was written
+        lab.sim.clear_faults()
+    try:
+        at = _wait_for_job(at)
+        assert any(s.label.startswith("Import stopped") for s in at.status)
+        # stopped before anything was written
+        assert not list(nb.dcim.devices.filter(cf_librenms_id=lab.device_id("esx01")))
+    finally:
+        delete_lab_objects(nb, lab)

@@ -1,16 +1,25 @@
-"""The Jobs page: recent imports with state and counts, and the results of one, whoever ran it."""
+"""The Jobs page: recent imports with state and counts, and the results of one, whoever ran it.
+
+The import comes from this module's own LibreNMS (tests.helpers.running_lab: the fixture devices renamed for
+this run), so no other test module imports the same device; only what was made for the lab's devices is
+deleted from NetBox, and only the job this module started is removed from Redis.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
+import pynetbox
 import pytest
+import redis
 from streamlit.testing.v1 import AppTest
 
 from core import jobs
 from core.importer import ImportItem
 from core.settings import load_settings
 from tests.conftest import ROOT
+from tests.helpers import Lab, RedisJanitor, delete_lab_objects
 
 PAGE = "pages/jobs.py"
 
@@ -23,21 +32,33 @@ def open_jobs() -> AppTest:
 
 
 @pytest.fixture
-def finished_job(env: dict, nb):
-    """An import of esx01 (ready with the demo data) run in this process: no worker listens on the queue."""
+def janitor(lab_env: dict, redis_url: str) -> Iterator[RedisJanitor]:
+    """Removes from Redis what this module's job left there (its records, its queue), nothing else."""
+    connection = redis.Redis.from_url(redis_url)
+    owner = RedisJanitor(connection, lab_env["QUEUE_NAME"])
+    yield owner
+    owner.cleanup()
+    connection.close()
+
+
+@pytest.fixture
+def finished_job(
+    lab_env: dict, lab: Lab, nb: pynetbox.api, janitor: RedisJanitor
+) -> Iterator[jobs.JobHandle]:
+    """An import of the lab's esx01 (ready with the demo data) run in this process: no worker listens."""
     settings = load_settings()
-    handle = jobs.start_import(settings, [ImportItem("default", 111)])
-    deadline = time.monotonic() + 120
-    while jobs.job_status(settings, handle.job_id).active and time.monotonic() < deadline:
-        time.sleep(0.5)
-    yield handle
-    for device in nb.dcim.devices.filter(cf_librenms_id=111, name="esx01"):
-        for ip in nb.ipam.ip_addresses.filter(device_id=device.id):
-            ip.delete()
-        device.delete()
+    handle = jobs.start_import(settings, [ImportItem("default", lab.device_id("esx01"))])
+    janitor.own(handle.job_id)
+    try:
+        deadline = time.monotonic() + 120
+        while jobs.job_status(settings, handle.job_id).active and time.monotonic() < deadline:
+            time.sleep(0.5)
+        yield handle
+    finally:
+        delete_lab_objects(nb, lab)
 
 
-def test_recent_import_is_listed_with_its_state_and_results(finished_job) -> None:
+def test_recent_import_is_listed_with_its_state_and_results(finished_job, lab: Lab, nb: pynetbox.api) -> None:
     at = open_jobs()
     table = at.dataframe[0].value
     line = table[table["job"] == finished_job.job_id].iloc[0]
@@ -45,8 +66,9 @@ def test_recent_import_is_listed_with_its_state_and_results(finished_job) -> Non
     at.selectbox[0].set_value(finished_job.job_id).run()
     assert not at.exception
     results = at.dataframe[-1].value
-    assert list(results["name"]) == ["esx01"] and list(results["outcome"]) == ["created"]
-    assert results["url"].iloc[0].endswith("/")
+    assert list(results["name"]) == [lab.name("esx01")] and list(results["outcome"]) == ["created"]
+    (device,) = nb.dcim.devices.filter(cf_librenms_id=lab.device_id("esx01"))
+    assert results["url"].iloc[0].endswith(f"/dcim/devices/{device.id}/")
 
 
 def test_without_redis_the_page_says_so_and_does_not_break(

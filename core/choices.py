@@ -1,0 +1,114 @@
+"""Every fixed vocabulary of the product, as StrEnums: pages, CSV, jobs and NetBox payloads share them.
+
+A value here is what users read (row statuses, outcomes, job states) or what is stored (job records,
+CSV cells), so renaming a member's value is a change of format.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a LibreNMS device becomes in NetBox."""
+
+    DEVICE = "device"
+    VM = "vm"
+
+
+class RowStatus(StrEnum):
+    READY = "ready"
+    NEEDS_INPUT = "needs input"
+    EXISTS = "exists"
+    CONFLICT = "conflict"
+    BLOCKED = "blocked"
+
+
+class Severity(StrEnum):
+    BLOCKING = "blocking"
+    WARNING = "warning"
+
+
+class Source(StrEnum):
+    """Where a resolved value came from, shown next to it in the row details."""
+
+    USER = "set by user"
+    EXACT = "exact name"
+    SLUG = "slug"
+    MAPPING = "mapping table"
+    PART_NUMBER = "part number"
+    MODEL = "model"
+    RULE = "default rule"
+    CLUSTER = "from cluster"
+    LIBRENMS = "LibreNMS"
+    IN_LOCATION = "named in the LibreNMS location"
+    RACK = "from rack"
+
+
+class MatchBy(StrEnum):
+    """How a LibreNMS device was found to be an existing NetBox object."""
+
+    LIBRENMS_ID = "librenms_id"
+    SERIAL = "serial"
+    NAME = "name"
+    PRIMARY_IP = "primary IP"
+
+
+class NameSource(StrEnum):
+    """Which LibreNMS field gives the NetBox name (setting NAME_SOURCE)."""
+
+    SYSNAME = "sysName"
+    HOSTNAME = "hostname"
+
+
+class StackShape(StrEnum):
+    """How a stack's members appear in the ENTITY-MIB inventory (docs/librenms-api.md#4-inventory-and-stacks)."""
+
+    IOS_XE = "ios-xe"
+    CLASSIC_IOS = "classic-ios"
+    CHASSIS_TREE = "chassis-tree"
+
+
+class FieldType(StrEnum):
+    """The type of NetBox's librenms_id custom field: ours (integer), the netbox-librenms-plugin's (json)."""
+
+    INTEGER = "integer"
+    JSON = "json"
+    TEXT = "text"
+
+
+class Outcome(StrEnum):
+    """What the import did with one row."""
+
+    CREATED = "created"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class JobState(StrEnum):
+    """What the app shows for a job."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    STOPPED = "stopped"  # cancelled while running: what finished before is kept
+    CANCELED = "canceled"  # cancelled before it started
+    FAILED = "failed"
+    ABANDONED = "abandoned"  # its worker died (killed, crashed, machine gone)
+    EXPIRED = "expired"  # Redis no longer knows it (results expired, or Redis was reset)
+
+    @property
+    def active(self) -> bool:
+        return self in (JobState.QUEUED, JobState.RUNNING)
+
+
+class JobMode(StrEnum):
+    """Where a job runs."""
+
+    WORKER = "worker"
+    IN_PROCESS = "in-process"
+
+
+class JobKind(StrEnum):
+    IMPORT = "import"
+    SEARCH = "search"

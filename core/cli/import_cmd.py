@@ -1,0 +1,244 @@
+"""`python -m core import`: import the rows an edited review CSV marks for import.
+
+Which rows: core.csvio.import_csv decides, the same rule as the Import page's upload. Only the CSV's devices
+are searched and reviewed (stacks detected on them only); rows the CSV marks import=yes that NetBox already
+has are listed with their link (and in --results as skipped), never sent to the import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from core import defaults
+from core.choices import JobMode, JobState, Kind, Outcome
+from core.cli.jobs import tally
+from core.cli.output import EXIT_ERROR, EXIT_FAILING, EXIT_OK, SETTINGS_HELP, err, out
+from core.csvio import CsvReport, import_csv, read_table, write_results
+from core.importer import ImportItem, RowResult, run_import
+from core.librenms import DeviceFilter, LibreNMSClient
+from core.review import Review, Row
+from core.search import run_search
+from core.settings import Settings
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0  every row of the CSV marked for import was created or is already in NetBox; or the job was queued;
+     or --dry-run listed the rows
+  1  at least one row failed, a CSV line was rejected, or the job was stopped, canceled or abandoned
+  2  could not run: bad arguments or settings, a service unreachable, a token refused or lacking a
+     permission (nothing was imported), an unreadable CSV
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "import",
+        help="import the rows an edited review CSV marks for import, into NetBox",
+        description=(
+            "Search the CSV's LibreNMS devices (stacks detected), validate them against NetBox, apply the edited "
+            "CSV (role, rack, cluster, ... and the import column) the way the Import page's upload does, then "
+            "import the rows that are ready and ticked. A non-empty import cell is the last word: import=no is "
+            "never imported, even when the line's edits make the row ready. Rejected lines, and rows absent "
+            "from the CSV, are never imported; rows already in NetBox are listed with their link. Without "
+            "--sync the import is a job for the worker (`python -m core worker`); when no worker listens it "
+            "runs here and this command waits for it."
+        ),
+        epilog=SETTINGS_HELP + "\n" + EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--csv", required=True, metavar="EDITED.csv", help="the review CSV, edited")
+    parser.add_argument("--server", metavar="KEY", help="LibreNMS server key (default: the first one)")
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument("--wait", action="store_true", help="follow the job, printing progress, until it ends")
+    how.add_argument("--sync", action="store_true", help="import in this process (no worker, no Redis)")
+    how.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the rows the CSV would import (librenms_id, name, kind, what would be created) and "
+        "import nothing",
+    )
+    parser.add_argument("--results", metavar="OUT.csv", help="write one line per row and its outcome here")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"rows per NetBox bulk request (default {defaults.IMPORT_BATCH_SIZE})",
+    )
+    parser.set_defaults(func=run)
+
+
+# ------------------------------------------------------------------ what the CSV imports
+
+
+def review_csv(settings: Settings, data: bytes, server_key: str) -> tuple[Review, CsvReport, list[str]]:
+    """The CSV's devices reviewed and the CSV applied (core.csvio.import_csv): afterwards the rows it
+    imports are `review.importable_rows()`. Also returns the search's warnings."""
+    table = read_table(data)
+    server = settings.server(server_key)
+    client = LibreNMSClient(server, timeout=settings.librenms_timeout)
+    result = run_search(
+        settings,
+        DeviceFilter(show_disabled=True, detect_stacks=True),
+        server_key=server.key,
+        librenms=client,
+        device_ids=table.device_ids(),
+    )
+    report = import_csv(result.review, table, keep_unlisted=False)
+    return result.review, report, result.warnings
+
+
+def would_create(row: Row, *, primary_ip: bool) -> str:
+    """What importing the row would create in NetBox, in words."""
+
+    def named(label: str, ref: Any) -> str:
+        return f"{label} {ref.name}" if ref is not None else ""
+
+    if row.kind is Kind.VM:
+        what = f"virtual machine '{row.name}'"
+        details = [named("cluster", row.cluster), named("site", row.site)]
+    elif row.stack is not None:
+        what = (
+            f"virtual chassis '{defaults.STACK_NAME_PATTERN.format(name=row.name)}' with "
+            f"{len(row.stack.members)} member devices"
+        )
+        details = [named("site", row.site), named("rack", row.rack), named("type", row.device_type)]
+    else:
+        what = f"device '{row.name}'"
+        details = [named("site", row.site), named("rack", row.rack), named("type", row.device_type)]
+    details += [named("role", row.role), named("platform", row.platform)]
+    text = what + " (" + ", ".join(d for d in details if d) + ")"
+    if primary_ip and row.device.ip:
+        text += f", primary IP {row.device.ip}"
+    return text
+
+
+def dry_run_line(row: Row, *, primary_ip: bool) -> str:
+    """One row of `import --dry-run`: librenms_id, name, kind, what would be created (tab-separated)."""
+    return "\t".join(
+        (str(row.device.device_id), row.name, row.kind.value, would_create(row, primary_ip=primary_ip))
+    )
+
+
+def existing_result(row: Row) -> dict[str, Any]:
+    """The result line of a row already in NetBox: skipped, with its link (as the importer reports it)."""
+    assert row.existing is not None
+    return RowResult.exists(row, row.existing).as_dict()
+
+
+# ------------------------------------------------------------------ the command
+
+
+def _progress_line(done: int, total: int, counts: dict[str, int], current: str) -> str:
+    return f"{done}/{total}  {tally(counts)}" + (f"  ({current})" if current else "")
+
+
+def _write(path: str, results: list[dict[str, Any]]) -> bool:
+    try:
+        write_results(Path(path), results)
+    except OSError as exc:
+        err(f"error: cannot write {path}: {exc.strerror or exc}")
+        return False
+    out(f"wrote {len(results)} result(s) to {path}")
+    return True
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.csv)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        err(f"error: cannot read {path}: {exc.strerror or exc}")
+        return EXIT_ERROR
+    server_key = args.server or settings.librenms.key
+    review, report, search_warnings = review_csv(settings, data, server_key)
+    for line, raw_id, reasons in report.rejected:
+        err(f"line {line}: librenms_id {raw_id or '?'} rejected, not imported: {'; '.join(reasons)}")
+    for warning in [*search_warnings, *report.warnings]:
+        err(f"warning: {warning}")
+    rows = review.importable_rows()
+    existing = [review.rows[key] for key, _url in report.already_in_netbox]
+    out(f"CSV {path.name}: {report.summary()}; {len(rows)} row(s) to import")
+    for row in existing:
+        out(f"already in NetBox: {row.name} (librenms_id {row.device.device_id}): {row.existing.url}")
+
+    if args.dry_run:
+        out(f"dry run: nothing is imported; the import would send {len(rows)} row(s):")
+        for row in rows:
+            out(dry_run_line(row, primary_ip=settings.create_primary_ip))
+        return EXIT_OK
+
+    skipped = [existing_result(row) for row in existing]
+    if not rows:
+        if args.results and not _write(args.results, skipped):
+            return EXIT_ERROR
+        return EXIT_FAILING if report.rejected else EXIT_OK
+    items = [ImportItem.from_row(row) for row in rows]
+    shown: list[tuple] = [()]
+
+    def show(done: int, total: int, counts: dict[str, int], current: str) -> None:
+        if shown[0] != (done, current):
+            shown[0] = (done, current)
+            out(_progress_line(done, total, counts, current))
+
+    from core import jobs
+
+    error, state = "", JobState.FINISHED
+    if args.sync:
+        final = run_import(
+            settings,
+            items,
+            progress=lambda p, _new: show(p.done, p.total, p.counts, p.current),
+            batch_size=args.batch_size or defaults.IMPORT_BATCH_SIZE,
+        )
+        results = [r.as_dict() for r in final.results]
+        error = final.error
+        if final.stopped:
+            state = JobState.STOPPED
+    else:
+        handle = jobs.start_import(settings, items, batch_size=args.batch_size)
+        conn = jobs.connect_or_none(settings) if handle.mode == JobMode.WORKER else None
+        if handle.mode == JobMode.IN_PROCESS:
+            conn = jobs.connect_or_none(settings) if "Redis cannot be reached" not in handle.note else None
+            err(f"note: {handle.note}; waiting for it here")
+        elif not args.wait:
+            out(f"job {handle.job_id} queued for the worker; follow it with `python -m core jobs`")
+            return EXIT_OK
+        else:
+            out(f"job {handle.job_id} queued for the worker")
+        status = jobs.job_status(conn, handle.job_id, results=False)
+        try:
+            while status.active:
+                show(status.done, status.total, status.counts, status.current)
+                time.sleep(defaults.POLL_INTERVAL_SECONDS)
+                status = jobs.job_status(conn, handle.job_id, results=False)
+        except KeyboardInterrupt:
+            if handle.mode == JobMode.WORKER:
+                err(
+                    f"the job goes on in the worker; stop it with `python -m core jobs --cancel {handle.job_id}`"
+                )
+                raise
+            err("stopping after the batch in hand…")
+            jobs.cancel(conn, handle.job_id)
+            while jobs.job_status(conn, handle.job_id, results=False).active:
+                time.sleep(defaults.POLL_INTERVAL_SECONDS)
+        status = jobs.job_status(conn, handle.job_id)
+        results, error, state = status.results, status.error, status.state
+    results = skipped + results
+    counts = {o.value: sum(1 for r in results if r.get("outcome") == o.value) for o in Outcome}
+    out(f"import {state.value}: {tally(counts)}")
+    for r in results:
+        if r.get("outcome") == Outcome.FAILED.value:
+            err(f"failed: {r.get('name') or r.get('librenms_id')}: {r.get('message')}")
+    if args.results and not _write(args.results, results):
+        return EXIT_ERROR
+    if error:
+        err(f"error: {error}")
+    if state is JobState.FAILED and error:
+        return EXIT_ERROR
+    if state is not JobState.FINISHED or counts[Outcome.FAILED.value] or report.rejected:
+        return EXIT_FAILING
+    return EXIT_OK

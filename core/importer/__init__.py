@@ -1,0 +1,22 @@
+"""The importer: what a job carries (items), the plan, the run (re-check under locks, bulk writes, stacks,
+primary IPs) and what it reports."""
+
+from core.importer.context import ProgressFn, StopFn
+from core.importer.items import ImportItem
+from core.importer.locks import LocalLocks, Locks
+from core.importer.plan import Plan
+from core.importer.results import ImportReport, Progress, RowResult
+from core.importer.run import run_import
+
+__all__ = [
+    "ImportItem",
+    "ImportReport",
+    "LocalLocks",
+    "Locks",
+    "Plan",
+    "Progress",
+    "ProgressFn",
+    "RowResult",
+    "StopFn",
+    "run_import",
+]

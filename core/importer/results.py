@@ -1,0 +1,76 @@
+"""What an import reports: one result line per row, progress while it runs, the report at the end."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from core.choices import Outcome
+from core.netbox import ExistingMatch
+from core.review import Row
+
+
+@dataclass(slots=True)
+class RowResult:
+    server_key: str
+    librenms_id: int
+    name: str
+    outcome: Outcome
+    kind: str = ""
+    message: str = ""
+    netbox_id: int | None = None
+    url: str = ""
+    extra: list[str] = field(default_factory=list)  # e.g. "primary IP 10.0.0.1/24", "member 2 linked"
+
+    @classmethod
+    def of(cls, row: Row, outcome: Outcome, message: str, *, kind: str = "", **details: Any) -> RowResult:
+        """The result line of one row."""
+        return cls(
+            row.device.server_key,
+            row.device.device_id,
+            row.name,
+            outcome,
+            kind or row.kind.value,
+            message=message,
+            **details,
+        )
+
+    @classmethod
+    def exists(cls, row: Row, match: ExistingMatch) -> RowResult:
+        """Skipped: NetBox already has this device (with the link to it)."""
+        return cls.of(
+            row,
+            Outcome.SKIPPED,
+            f"already in NetBox as {match.kind.value} '{match.name}' (matched by {match.by.value})",
+            kind=match.kind.value,
+            netbox_id=match.id,
+            url=match.url,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["outcome"] = self.outcome.value
+        return out
+
+
+@dataclass(slots=True)
+class Progress:
+    done: int
+    total: int
+    current: str
+    counts: dict[str, int]
+
+
+@dataclass(slots=True)
+class ImportReport:
+    results: list[RowResult] = field(default_factory=list)
+    stopped: bool = False
+    error: str = ""  # set when the whole job ended early (e.g. a missing permission)
+    netbox_requests: int = 0
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        counts = {o.value: 0 for o in Outcome}
+        for result in self.results:
+            counts[result.outcome.value] += 1
+        return counts

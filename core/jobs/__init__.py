@@ -1,0 +1,49 @@
+"""Background jobs: imports and searches on RQ, with an in-process fallback that looks the same from outside.
+
+- `queue`: starting a job (`start_import`, `start_search`) on the queue when a live worker listens, else in
+  a thread of this process; stopping one (`cancel`).
+- `worker`: the job functions the worker runs (`import_job`, `search_job`: settings come from the worker's
+  own environment, so a job carries only ids, choices and a filter, never a token), `worker_alive`,
+  `run_worker` (`python -m core worker`).
+- `runner`: running one job wherever it runs, and the in-process thread with its heartbeat.
+- `status`: reading a job back (`job_state`, `job_status`, `recent_jobs`), whoever ran it.
+- `states`: every RQ status as one JobState. `store`: job data in Redis or in this process.
+- `locks`: a lock per LibreNMS device in Redis. `searches`: stored searches (JSON, via core.codec).
+- `connection`: Redis clients, what `conn` may be, and RQ objects with its JSON serializer.
+
+Functions that read or write job data take `conn`: a Redis client (`connect`), a `Settings` (connected
+from settings.redis_url), or None. Without Redis (None, or Settings whose Redis cannot be reached) they use
+the store inside this process, where jobs started in-process without Redis live.
+
+Nothing here writes a pickle: job records, results and searches are JSON (keys in core.keys), and RQ runs
+with its JSON serializer. The states, modes and kinds are core.choices' JobState, JobMode and JobKind.
+"""
+
+from core.jobs.connection import connect, connect_or_none
+from core.jobs.locks import RedisLocks, release_job_locks
+from core.jobs.queue import JobHandle, cancel, start_import, start_search
+from core.jobs.searches import load_search, recent_searches, save_search
+from core.jobs.status import JobStatus, job_state, job_status, recent_jobs
+from core.jobs.worker import import_job, run_worker, search_job, worker_alive
+
+__all__ = [
+    "JobHandle",
+    "JobStatus",
+    "RedisLocks",
+    "cancel",
+    "connect",
+    "connect_or_none",
+    "import_job",
+    "job_state",
+    "job_status",
+    "load_search",
+    "recent_jobs",
+    "recent_searches",
+    "release_job_locks",
+    "run_worker",
+    "save_search",
+    "search_job",
+    "start_import",
+    "start_search",
+    "worker_alive",
+]

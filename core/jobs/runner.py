@@ -1,0 +1,145 @@
+"""Running one job, wherever it runs: an import or a search, keeping its record, its finished rows and (for
+a worker) RQ's job.meta up to date; and the in-process runner, a daemon thread of the app with a heartbeat,
+for when no worker listens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from core import defaults
+from core.choices import JobKind, JobMode, JobState
+from core.errors import ImporterError
+from core.importer import ImportItem, Locks, Progress, RowResult, run_import
+from core.jobs.clock import now
+from core.jobs.searches import store_search
+from core.jobs.store import Store, new_record
+from core.librenms import DeviceFilter
+from core.search import run_search
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MetaSink = Callable[[Mapping[str, Any]], None]  # receives the record after each change (RQ: job.meta)
+
+
+def execute_import(
+    store: Store,
+    job_id: str,
+    settings_fn: Callable[[], Settings],
+    items: Sequence[ImportItem],
+    *,
+    locks: Locks,
+    batch_size: int | None,
+    meta: MetaSink | None = None,
+) -> dict[str, Any]:
+    """Run one import: rows are appended to the results as each batch finishes, so a stopped or killed job
+    keeps what it created. Returns the job's RQ result: {state, counts, error}."""
+    record = store.get_record(job_id) or new_record(job_id, JobKind.IMPORT, JobMode.WORKER, total=len(items))
+    record.update(state=JobState.RUNNING.value, started_at=now(), total=len(items))
+    store.put_record(job_id, record)
+    if meta:
+        meta(record)
+    pushed = 0
+
+    def progress(p: Progress, finished: list[RowResult]) -> None:
+        nonlocal pushed
+        store.add_results(job_id, [r.as_dict() for r in finished])
+        pushed += len(finished)
+        record.update(done=p.done, total=p.total, current=p.current, counts=dict(p.counts))
+        store.put_record(job_id, record)
+        if meta:
+            meta(record)
+
+    def finish(state: JobState, error: str = "") -> dict[str, Any]:
+        record.update(state=state.value, error=error, ended_at=now(), current="")
+        store.put_record(job_id, record)
+        if meta:
+            meta(record)
+        return {"state": state.value, "counts": record.get("counts", {}), "error": error}
+
+    try:
+        report = run_import(
+            settings_fn(),
+            items,
+            progress=progress,
+            should_stop=lambda: store.cancel_requested(job_id),
+            locks=locks,
+            batch_size=batch_size or defaults.IMPORT_BATCH_SIZE,
+        )
+    except ImporterError as exc:
+        return finish(JobState.FAILED, str(exc))
+    store.add_results(job_id, [r.as_dict() for r in report.results[pushed:]])
+    record.update(done=len(report.results), counts=report.counts())
+    state = JobState.STOPPED if report.stopped else JobState.FAILED if report.error else JobState.FINISHED
+    return finish(state, report.error)
+
+
+def execute_search(
+    store: Store,
+    job_id: str,
+    settings_fn: Callable[[], Settings],
+    flt: DeviceFilter,
+    server_key: str | None,
+    meta: MetaSink | None = None,
+) -> dict[str, Any]:
+    """Run one search and store its result under the job id (load it with `load_search`). Returns the job's
+    RQ result: {state, search_id, counts} or {state, error}."""
+    record = store.get_record(job_id) or new_record(job_id, JobKind.SEARCH, JobMode.WORKER, total=100)
+    record.update(state=JobState.RUNNING.value, started_at=now())
+    store.put_record(job_id, record)
+
+    def progress(what: str, fraction: float) -> None:
+        record.update(current=what, done=round(fraction * 100), total=100)
+        store.put_record(job_id, record)
+        if meta:
+            meta(record)
+
+    try:
+        result = run_search(settings_fn(), flt, server_key=server_key, progress=progress)
+    except ImporterError as exc:
+        record.update(state=JobState.FAILED.value, error=str(exc), ended_at=now(), current="")
+        store.put_record(job_id, record)
+        if meta:
+            meta(record)
+        return {"state": JobState.FAILED.value, "error": str(exc)}
+    entry = store_search(store, result, job_id)
+    record.update(state=JobState.FINISHED.value, ended_at=now(), counts=entry["counts"], done=100, current="")
+    store.put_record(job_id, record)
+    if meta:
+        meta(record)
+    return {"state": JobState.FINISHED.value, "search_id": job_id, "counts": entry["counts"]}
+
+
+def start_thread(store: Store, job_id: str, target: Callable[[], Any]) -> None:
+    """Run `target` in a daemon thread of this process, heartbeating into `store` every HEARTBEAT_SECONDS,
+    so a job whose app process died shows abandoned (core.jobs.status) instead of running forever."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(0):
+            with contextlib.suppress(Exception):
+                store.touch_alive(job_id)
+            done.wait(defaults.HEARTBEAT_SECONDS)
+
+    def run() -> None:
+        try:
+            target()
+        except Exception as exc:  # a bug, not a user error: keep the job readable as failed
+            log.exception("in-process job %s failed", job_id)
+            with contextlib.suppress(Exception):
+                record = store.get_record(job_id) or {}
+                record.update(
+                    state=JobState.FAILED.value, error=f"{exc.__class__.__name__}: {exc}", ended_at=now()
+                )
+                store.put_record(job_id, record)
+        finally:
+            done.set()
+
+    store.touch_alive(job_id)
+    threading.Thread(target=beat, name=f"job-heartbeat-{job_id}", daemon=True).start()
+    threading.Thread(target=run, name=f"job-{job_id}", daemon=True).start()

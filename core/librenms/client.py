@@ -1,0 +1,208 @@
+"""Reads from one LibreNMS server: system, devices, locations, inventories, management addresses.
+
+The one place that talks to LibreNMS (through core.librenms.http). Raw device objects carry SNMP
+credentials in clear text, so they never leave this package: callers get `LibreDevice` values. Results of a
+read are returned, never kept on the client (it is shared by threads and sessions); what it keeps is its
+caches (`cache_seconds` for device lists, inventories until `clear_cache`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Unpack
+from urllib.parse import quote
+
+from core import defaults
+from core.errors import LibreNMSBadResponse, LibreNMSError, LibreNMSNotFound
+from core.librenms.cache import MemoryCache
+from core.librenms.device import LibreDevice, parse_devices
+from core.librenms.filters import DeviceFilter
+from core.librenms.http import HttpOptions, LibreNMSHttp
+from core.settings import LibreNMSServer
+from core.values import as_int
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceListing:
+    """One read of the device list: the devices, and how many objects could not be parsed."""
+
+    devices: list[LibreDevice]
+    skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryBatch:
+    """Inventories of many devices: rows by device id ([] where the fetch failed), and why each failed."""
+
+    rows: dict[int, list[dict]] = field(default_factory=dict)
+    errors: dict[int, str] = field(default_factory=dict)
+
+
+# (address, prefix length, interface name) of a device's polling IP
+ManagementAddress = tuple[str, int, str]
+
+
+class LibreNMSClient:
+    """Reads from one LibreNMS server. Thread-safe for the reads it offers."""
+
+    def __init__(
+        self, server: LibreNMSServer, *, cache_seconds: float = 0, **http: Unpack[HttpOptions]
+    ) -> None:
+        """`cache_seconds`: how long a device list is kept; `http`: timeouts, retries, backoff, session."""
+        self.server = server
+        self.http = LibreNMSHttp(server, **http)
+        self.base_url = self.http.base_url
+        self._lists: MemoryCache[tuple[tuple[str, str], ...], list[Any]] = MemoryCache(cache_seconds)
+        self._inventories: MemoryCache[int, list[dict]] = MemoryCache(None)
+
+    def __repr__(self) -> str:
+        return f"LibreNMSClient({self.base_url!r}, key={self.server.key!r})"
+
+    def system(self) -> dict:
+        """Version and schema info (`/system`, first element). Any valid token may call it."""
+        rows = self.http.get_list("/system", "system")
+        if not rows or not isinstance(rows[0], Mapping):
+            raise LibreNMSBadResponse(
+                f"LibreNMS at {self.base_url} answered /system without the system information."
+            )
+        return dict(rows[0])
+
+    def read_devices(self, flt: DeviceFilter | None = None) -> DeviceListing:
+        """Devices, in the server's order. With a filter: one pair server-side, then all of it locally.
+        Objects that cannot be parsed (no device_id) are left out and counted."""
+        params: dict[str, str] = {}
+        pair = flt.server_side() if flt is not None else None
+        if pair is not None:
+            params = {"type": pair[0], "query": pair[1]}
+        key = tuple(sorted(params.items()))
+        raw = self._lists.get(key)
+        if raw is None:
+            raw = self.http.get_list("/devices", "devices", params=params)
+            self._lists.put(key, raw)
+        devices, skipped = parse_devices(raw, self.server.key)
+        if flt is not None:
+            devices = [d for d in devices if flt.matches(d)]
+        return DeviceListing(devices, skipped)
+
+    def list_devices(self, flt: DeviceFilter | None = None) -> list[LibreDevice]:
+        """`read_devices(flt).devices`."""
+        return self.read_devices(flt).devices
+
+    def get_device(self, hostname_or_id: str | int) -> LibreDevice:
+        """One device by hostname (case-insensitive) or numeric id."""
+        ident = str(hostname_or_id).strip()
+        if not ident:
+            raise LibreNMSNotFound("No LibreNMS device was named (empty hostname).")
+        raw = self.http.get_list(f"/devices/{quote(ident, safe=':')}", "devices")
+        devices, _ = parse_devices(raw, self.server.key)
+        if not devices:
+            raise LibreNMSNotFound(f"LibreNMS at {self.base_url} has no device '{ident}'.")
+        return devices[0]
+
+    def locations(self) -> list[str]:
+        """Location names, sorted case-insensitively. No locations at all (404) is an empty list."""
+        try:
+            rows = self.http.get_list("/resources/locations", "locations")
+        except LibreNMSNotFound as exc:
+            if "locations do not exist" in exc.message.casefold():
+                return []
+            raise
+        names = {
+            str(row["location"]).strip()
+            for row in rows
+            if isinstance(row, Mapping) and isinstance(row.get("location"), str) and row["location"].strip()
+        }
+        return sorted(names, key=lambda n: (n.casefold(), n))
+
+    def inventory(self, device_id: int) -> list[dict]:
+        """Every ENTITY-MIB row of one device (`/inventory/:id/all`); kept in the client's cache."""
+        device_id = int(device_id)
+        rows = self.http.get_list(f"/inventory/{device_id}/all", "inventory")
+        clean = [dict(row) for row in rows if isinstance(row, Mapping)]
+        self._inventories.put(device_id, clean)
+        return clean
+
+    def inventories(
+        self, device_ids: Iterable[int], *, pool: int = defaults.INVENTORY_POOL_SIZE
+    ) -> InventoryBatch:
+        """Inventories of many devices, fetched concurrently; cached ones are not fetched again.
+
+        A device whose fetch fails maps to [] and its error is in the batch's `errors`; it is not cached,
+        so a later call tries it again. The batch itself never fails.
+        """
+        wanted = list(dict.fromkeys(int(i) for i in device_ids))
+        missing = [i for i in wanted if self._inventories.get(i) is None]
+        errors: dict[int, str] = {}
+        lock = threading.Lock()
+
+        def fetch(device_id: int) -> None:
+            try:
+                self.inventory(device_id)
+            except LibreNMSError as exc:
+                with lock:
+                    errors[device_id] = str(exc)
+
+        if missing:
+            with ThreadPoolExecutor(max_workers=max(1, min(pool, len(missing)))) as executor:
+                list(executor.map(fetch, missing))
+        return InventoryBatch({i: list(self._inventories.get(i) or []) for i in wanted}, errors)
+
+    def clear_cache(self) -> None:
+        """Forget cached device lists and inventories (the page's Refresh)."""
+        self._lists.clear()
+        self._inventories.clear()
+
+    def management_address(self, device: LibreDevice) -> ManagementAddress | None:
+        """(address, prefix length, interface name) of the device's polling IP.
+
+        From `/devices/:id/ip` and `/devices/:id/ports`. None when LibreNMS knows no addresses for the
+        device (404) or the device has no polling IP. When the address list lacks the polling IP, the
+        answer is (ip, 32 or 128, "").
+        """
+        target = _parse_ip(device.ip) or _parse_ip(device.hostname)
+        if target is None:
+            return None
+        try:
+            rows = self.http.get_list(f"/devices/{device.device_id}/ip", "addresses")
+        except LibreNMSNotFound:
+            return None
+        fallback = (str(target), target.max_prefixlen, "")
+        family = "ipv4" if target.version == 4 else "ipv6"
+        for row in rows:
+            if not isinstance(row, Mapping):
+                continue
+            found = _parse_ip(row.get(f"{family}_address")) or _parse_ip(row.get(f"{family}_compressed"))
+            if found != target:
+                continue
+            prefixlen = as_int(row.get(f"{family}_prefixlen"))
+            if prefixlen is None or not 0 <= prefixlen <= target.max_prefixlen:
+                prefixlen = target.max_prefixlen
+            return (str(target), prefixlen, self._port_name(device.device_id, as_int(row.get("port_id"))))
+        return fallback
+
+    def _port_name(self, device_id: int, port_id: int | None) -> str:
+        if port_id is None:
+            return ""
+        try:
+            ports = self.http.get_list(
+                f"/devices/{device_id}/ports", "ports", params={"columns": "port_id,ifName"}
+            )
+        except LibreNMSNotFound:  # current releases: 404 "No ports found"
+            return ""
+        for port in ports:
+            if isinstance(port, Mapping) and as_int(port.get("port_id")) == port_id:
+                return str(port.get("ifName") or "").strip()
+        return ""
+
+
+def _parse_ip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None

@@ -1,0 +1,201 @@
+"""Loading the NetBox index in a handful of batched, paginated requests (`fields=` keeps payloads small):
+validating N devices never makes N requests. With the search's candidates, and a NetBox holding many more
+objects than that, existing devices and VMs are looked up with targeted multi-value filters instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pynetbox
+
+from core import defaults
+from core.choices import FieldType, Kind
+from core.netbox.gateway import base_url, call
+from core.netbox.index import Existing, NetBoxIndex, Obj
+from core.netbox.librenms_ids import parse_librenms_ids
+from core.netbox.setup import ensure_librenms_field
+from core.values import fold
+
+
+def _paged(endpoint: Any, fields: str, **filters: Any) -> list[dict]:
+    """All objects of an endpoint as plain dicts, in pages of NETBOX_PAGE_SIZE, with only `fields`."""
+    records = endpoint.filter(fields=fields, limit=defaults.NETBOX_PAGE_SIZE, **filters)
+    return [dict(record) for record in records]
+
+
+def _id(value: Any) -> int | None:
+    if isinstance(value, Mapping):
+        return value.get("id")
+    return value if isinstance(value, int) else None
+
+
+def _ip(value: Any) -> str:
+    if isinstance(value, Mapping) and value.get("address"):
+        return str(value["address"]).split("/")[0]
+    return ""
+
+
+def load_index(
+    api: pynetbox.api,
+    *,
+    default_server_key: str = defaults.DEFAULT_SERVER_KEY,
+    candidates: Candidates | None = None,
+    existing: bool = True,
+) -> NetBoxIndex:
+    """Load reference data and (unless `existing` is false) existing devices/VMs in a few batched requests.
+
+    With `candidates` (what a search could match), and a NetBox holding many more devices and VMs than
+    that, existing objects are looked up with targeted multi-value filters instead of loading them all.
+    """
+    info = ensure_librenms_field(api, create=False)
+    index = NetBoxIndex(
+        base_url=base_url(api),
+        default_server_key=default_server_key,
+        field_type=info.type,
+    )
+
+    def load(what: str, fn: Callable[[], list[dict]]) -> list[dict]:
+        return call(api, f"read {what}", fn)
+
+    for s in load("sites", lambda: _paged(api.dcim.sites, "id,name,slug")):
+        index.sites.add(Obj(s["id"], s["name"], s["slug"]))
+    for loc in load("locations", lambda: _paged(api.dcim.locations, "id,name,slug,site")):
+        index.locations.add(Obj(loc["id"], loc["name"], loc["slug"], site_id=_id(loc.get("site"))))
+    for r in load("racks", lambda: _paged(api.dcim.racks, "id,name,site,location")):
+        index.racks.add(
+            Obj(r["id"], r["name"], site_id=_id(r.get("site")), location_id=_id(r.get("location")))
+        )
+    for t in load("device types", lambda: _paged(api.dcim.device_types, "id,model,slug,part_number")):
+        index.device_types.add(Obj(t["id"], t["model"], t["slug"], extra=t.get("part_number") or ""))
+    for p in load("platforms", lambda: _paged(api.dcim.platforms, "id,name,slug")):
+        index.platforms.add(Obj(p["id"], p["name"], p["slug"]))
+    for r in load("roles", lambda: _paged(api.dcim.device_roles, "id,name,slug,vm_role")):
+        index.roles.add(Obj(r["id"], r["name"], r["slug"], vm_role=bool(r.get("vm_role"))))
+    for c in load("clusters", lambda: _paged(api.virtualization.clusters, "id,name,scope_type,scope_id")):
+        site_id = c.get("scope_id") if c.get("scope_type") == "dcim.site" else None
+        index.clusters.add(Obj(c["id"], c["name"], site_id=site_id))
+
+    if not existing:
+        return index
+    targeted = candidates is not None and info.type is FieldType.INTEGER and _few(api, candidates)
+    index.targeted = targeted
+    if targeted:
+        assert candidates is not None
+        found = load_existing(api, candidates, default_server_key=default_server_key, field_type=info.type)
+    else:
+        found = [
+            _existing(kind, d, default_server_key)
+            for kind, endpoint in _endpoints(api)
+            for d in load(f"existing {kind.value}s", lambda e=endpoint, k=kind: _paged(e, _fields(k)))
+        ]
+    for item in found:
+        index.add_existing(item)
+    return index
+
+
+def load_existing(
+    api: pynetbox.api, candidates: Candidates, *, default_server_key: str, field_type: FieldType
+) -> list[Existing]:
+    """The existing devices and VMs that could be these candidates, by targeted filters only: librenms_id
+    (when the field is an integer: NetBox has no filter for a JSON field, and ignores unknown filters),
+    serial, name (case-insensitive), primary IP."""
+    ip_ids: list[int] = []
+    for chunk in _chunks(candidates.ips):
+        addresses = call(
+            api,
+            "look up IP addresses",
+            lambda c=chunk: _paged(api.ipam.ip_addresses, "id,address", address=c),
+        )
+        ip_ids += [a["id"] for a in addresses]
+    found = []
+    for kind, endpoint in _endpoints(api):
+        for d in _targeted(api, endpoint, kind, candidates, ip_ids, by_id=field_type is FieldType.INTEGER):
+            item = _existing(kind, d, default_server_key)
+            if candidates.wants(item, default_server_key):  # a filter NetBox ignored returns everything
+                found.append(item)
+    return found
+
+
+def _endpoints(api: pynetbox.api) -> tuple[tuple[Kind, Any], ...]:
+    return ((Kind.DEVICE, api.dcim.devices), (Kind.VM, api.virtualization.virtual_machines))
+
+
+def _fields(kind: Kind) -> str:
+    return EXISTING_FIELDS.replace("site,", "site,cluster,") if kind is Kind.VM else EXISTING_FIELDS
+
+
+EXISTING_FIELDS = "id,name,serial,site,primary_ip4,primary_ip6,custom_fields"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """What a search could match in NetBox: LibreNMS ids (of the default server), serials, names, IPs."""
+
+    librenms_ids: frozenset[int] = frozenset()
+    serials: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+    ips: frozenset[str] = frozenset()
+
+    def __len__(self) -> int:
+        return max(len(self.librenms_ids), len(self.names), 1)
+
+    def wants(self, item: Existing, default_server_key: str) -> bool:
+        """Whether a returned object matches what was asked (a filter NetBox ignored returns everything)."""
+        return (
+            item.librenms_ids.get(default_server_key) in self.librenms_ids
+            or fold(item.serial) in self.serials
+            or fold(item.name) in self.names
+            or any(ip in self.ips for ip in item.primary_ips)
+        )
+
+
+def _few(api: pynetbox.api, candidates: Candidates) -> bool:
+    """Targeted filters beat loading everything when NetBox holds many objects per candidate."""
+    held = call(api, "count devices", lambda: api.dcim.devices.count())
+    held += call(api, "count virtual machines", lambda: api.virtualization.virtual_machines.count())
+    return held > defaults.TARGETED_LOOKUP_RATIO * len(candidates)
+
+
+def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    values = sorted(values, key=str)
+    for start in range(0, len(values), defaults.TARGETED_FILTER_CHUNK):
+        yield values[start : start + defaults.TARGETED_FILTER_CHUNK]
+
+
+def _targeted(
+    api: pynetbox.api, endpoint: Any, kind: Kind, candidates: Candidates, ip_ids: list[int], *, by_id: bool
+) -> list[dict]:
+    """Existing objects by multi-value filters (`name__ie=a&name__ie=b…`), in chunks, instead of all of them."""
+    seen: dict[int, dict] = {}
+    fields = _fields(kind)
+
+    def fetch(**flt: Any) -> None:
+        for d in call(api, f"look up existing {kind.value}s", lambda: _paged(endpoint, fields, **flt)):
+            seen[d["id"]] = d
+
+    for chunk in _chunks(candidates.librenms_ids if by_id else ()):
+        fetch(**{f"cf_{defaults.LIBRENMS_ID_FIELD}": chunk})
+    for chunk in _chunks(candidates.serials):
+        fetch(serial=chunk)
+    for chunk in _chunks(candidates.names):
+        fetch(name__ie=chunk)
+    for chunk in _chunks(ip_ids):
+        fetch(primary_ip4_id=chunk)
+        fetch(primary_ip6_id=chunk)
+    return list(seen.values())
+
+
+def _existing(kind: Kind, d: Mapping[str, Any], default_server_key: str) -> Existing:
+    cf = d.get("custom_fields") or {}
+    return Existing(
+        kind=kind,
+        id=d["id"],
+        name=d.get("name") or "",
+        site_id=_id(d.get("site")),
+        serial=d.get("serial") or "",
+        librenms_ids=parse_librenms_ids(cf.get(defaults.LIBRENMS_ID_FIELD), default_server_key),
+        primary_ips=tuple(ip for ip in (_ip(d.get("primary_ip4")), _ip(d.get("primary_ip6"))) if ip),
+    )

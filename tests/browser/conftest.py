@@ -1,0 +1,141 @@
+"""Browser-test fixtures: the app served by `streamlit run app.py` against the test stack, driven by Debian's
+headless Chromium through Playwright. Screenshots go to artifacts/screenshots/ (look at them).
+
+The app reads its devices from a LibreNMS of its own (`app_lab`: the fixture devices renamed for this run,
+tests.helpers.running_lab), so what the browser tests import is no other test module's device; at the end
+what was made in NetBox for the lab's devices is deleted, and nothing else."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pynetbox
+import pytest
+import redis
+
+from core import keys
+from devtools.appserver import serve_app
+from tests.conftest import ROOT
+from tests.helpers import Lab, RedisJanitor, running_lab
+
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def app_lab(reference_data, nb: pynetbox.api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """The LibreNMS the browser tests' app reads: one copy of the fixture devices, renamed for this run."""
+    with running_lab(tmp_path_factory.mktemp("browser-lab"), nb=nb) as lab:
+        yield lab
+
+
+def lab_redis_ids(conn: redis.Redis, lab: Lab) -> list[str]:
+    """The ids of the import jobs and saved searches in Redis that are of the lab's devices: a job with a
+    result for one of them, a search whose stored devices carry the lab's run marker in their names."""
+    owned = []
+    for member in conn.zrange(keys.jobs_index(), 0, -1):
+        job_id = member.decode()
+        results = (json.loads(raw) for raw in conn.lrange(keys.job_results(job_id), 0, -1))
+        if any(result.get("librenms_id") in lab.devices for result in results):
+            owned.append(job_id)
+    marker = f"-{lab.run}-".encode()
+    for raw in conn.lrange(keys.recent_searches(), 0, -1):
+        search_id = json.loads(raw)["id"]
+        stored = conn.get(keys.search_result(search_id))
+        if stored is not None and marker in stored:
+            owned.append(search_id)
+    return owned
+
+
+@pytest.fixture(scope="session")
+def app_redis(redis_url: str, app_lab: Lab) -> Iterator[RedisJanitor]:
+    """What the app writes into the shared Redis for the lab (its import jobs and searches) is removed once
+    the app has stopped; nothing of anyone else's (tests.helpers.RedisJanitor)."""
+    conn = redis.Redis.from_url(redis_url)
+    janitor = RedisJanitor(conn, f"lnbi-browser-{app_lab.run}")
+    yield janitor
+    janitor.own(*lab_redis_ids(conn, app_lab))
+    janitor.cleanup()
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(
+    stack_env: dict[str, str], app_lab: Lab, app_redis: RedisJanitor, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    # a queue of its own: no worker listens there, so an import runs in the app (and says so)
+    env = {**stack_env, **app_lab.env(), "QUEUE_NAME": f"lnbi-browser-{app_lab.run}"}
+    with serve_app(env, tmp_path_factory.mktemp("browser-log") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run devtools/bootstrap.sh --browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    context = browser.new_context(viewport={"width": 1500, "height": 1900}, accept_downloads=True)
+    # A grid's "Download as CSV" saves through the File System Access API when the browser has it (a native
+    # dialog nobody answers headless); without it, it is a plain download Playwright receives (grid_rows).
+    context.add_init_script("delete window.showSaveFilePicker;")
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    context.close()
+
+
+def settle(page, quiet_ms: int = 800, timeout_s: float = 60) -> None:
+    """Wait until Streamlit has finished running: its status widget ('Running…/Stop') stays gone for a while."""
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        running = page.locator('[data-testid="stStatusWidget"]').count() > 0
+        now = time.monotonic()
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif (now - quiet_since) * 1000 >= quiet_ms:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the app kept running for more than {timeout_s} s")
+
+
+def shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def grid_rows(page, grid) -> list[dict[str, str]]:
+    """What a Streamlit grid (st.data_editor / st.dataframe: a canvas) shows, every row and column, read
+    through its toolbar's "Download as CSV", as the user would get it."""
+    grid.hover()  # the toolbar shows on hover
+    with page.expect_download() as download:
+        grid.get_by_role("button", name="Download as CSV").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
