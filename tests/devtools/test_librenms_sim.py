@@ -1,4 +1,4 @@
-"""Behaviour of the LibreNMS API simulator (devtools/librenms_sim.py) against the API contract."""
+"""Behaviour of the LibreNMS API simulator (devtools/librenms_sim.py) against what docs/librenms-api.md describes."""
 
 from __future__ import annotations
 
