@@ -89,19 +89,25 @@ def sim() -> Iterator:
     simulator.stop()
 
 
-@pytest.fixture
-def settings(stack_env: dict[str, str], sim, tmp_path: Path) -> Settings:
-    """Settings pointing at the test NetBox, the simulator and the demo mappings (a copy: tests may edit it)."""
-    mapping = tmp_path / "mappings.yaml"
+def stack_settings(stack_env: dict[str, str], librenms_url: str, tmp: Path) -> Settings:
+    """Settings pointing at the test NetBox, this LibreNMS (simulator) and a copy of the demo mappings in
+    `tmp` (tests may edit it); no secrets file."""
+    mapping = tmp / "mappings.yaml"
     mapping.write_text(DEMO_MAPPINGS.read_text(encoding="utf-8"), encoding="utf-8")
     return load_settings(
         {
-            "LIBRENMS_URL": sim.url,
+            "LIBRENMS_URL": librenms_url,
             "LIBRENMS_TOKEN": SIM_TOKEN,
             "NETBOX_URL": stack_env["NETBOX_URL"],
             "NETBOX_TOKEN": stack_env["NETBOX_TOKEN"],
             "REDIS_URL": stack_env["REDIS_URL"],
             "MAPPING_FILE": str(mapping),
         },
-        secrets_file=tmp_path / "none.toml",
+        secrets_file=tmp / "none.toml",
     )
+
+
+@pytest.fixture
+def settings(stack_env: dict[str, str], sim, tmp_path: Path) -> Settings:
+    """Settings on the test NetBox, the shared simulator and the demo mappings."""
+    return stack_settings(stack_env, sim.url, tmp_path)

@@ -15,8 +15,8 @@ from core.csvio import BOM, COLUMNS
 from core.librenms import DeviceFilter, LibreDevice
 from core.review import Review, Row, build_review
 from core.search import SearchResult, run_search
-from core.settings import Settings, load_settings
-from tests.conftest import DEMO_MAPPINGS, SIM_TOKEN
+from core.settings import Settings
+from tests.conftest import stack_settings
 
 SNMP_COMMUNITY = "nw-r0-c0mmunity"  # the community every fixture device carries in LibreNMS
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -36,20 +36,7 @@ EVIL = (
 
 @pytest.fixture(scope="package")
 def module_settings(stack_env, sim, reference_data, tmp_path_factory) -> Settings:
-    tmp = tmp_path_factory.mktemp("csvio")
-    mapping = tmp / "mappings.yaml"
-    mapping.write_text(DEMO_MAPPINGS.read_text(encoding="utf-8"), encoding="utf-8")
-    return load_settings(
-        {
-            "LIBRENMS_URL": sim.url,
-            "LIBRENMS_TOKEN": SIM_TOKEN,
-            "NETBOX_URL": stack_env["NETBOX_URL"],
-            "NETBOX_TOKEN": stack_env["NETBOX_TOKEN"],
-            "REDIS_URL": stack_env["REDIS_URL"],
-            "MAPPING_FILE": str(mapping),
-        },
-        secrets_file=tmp / "none.toml",
-    )
+    return stack_settings(stack_env, sim.url, tmp_path_factory.mktemp("csvio"))
 
 
 @pytest.fixture(scope="package")

@@ -24,15 +24,17 @@ DEVICES = [LibreDevice.from_api(d) for d in json.loads((FIXTURES / "devices.json
 ENABLED = [d for d in DEVICES if not d.disabled]
 
 
+def first_run() -> AppTest:
+    """The app as a new browser session sees it, run once through app.py's navigation frame."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 @pytest.fixture
 def open_page(env: dict) -> Callable[[], AppTest]:
-    def run() -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-        at.run()
-        assert not at.exception, at.exception
-        return at
-
-    return run
+    return first_run
 
 
 def button(at: AppTest, label: str):
@@ -279,14 +281,7 @@ def _wait_for_job(at: AppTest, timeout: float = 120) -> AppTest:
 @pytest.fixture
 def lab_page(lab_env: dict) -> Callable[[], AppTest]:
     """The page on this module's own LibreNMS lab: the tests that import own the devices they import."""
-
-    def run() -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-        at.run()
-        assert not at.exception, at.exception
-        return at
-
-    return run
+    return first_run
 
 
 def test_import_runs_in_the_app_without_a_worker_and_polls_to_the_end(lab_page, lab: Lab, nb) -> None:
