@@ -33,18 +33,20 @@ class Plan:
         )
 
     def permissions(self, *, primary_ip: bool) -> list[str]:
-        """What the token must be allowed, in core.netbox.permissions' words."""
+        """What the token must be allowed, in core.netbox.permissions' words: what the import adds, and
+        what it changes afterwards (primary IPs on devices and VMs, an IP it reuses, a chassis' master and
+        the members it attaches)."""
         needed = []
         if self.devices or self.stacks:
             needed.append("add devices")
         if self.vms:
             needed.append("add virtual machines")
         if self.stacks:
-            needed.append("add virtual chassis")
+            needed += ["add virtual chassis", "change virtual chassis", "change devices"]
         if primary_ip and self.ips:
-            needed.append("add IP addresses")
+            needed += ["add IP addresses", "change IP addresses"]
             if self.devices or self.stacks:
-                needed.append("add interfaces")
+                needed += ["add interfaces", "change devices"]
             if self.vms:
-                needed.append("add VM interfaces")
-        return needed
+                needed += ["add VM interfaces", "change virtual machines"]
+        return list(dict.fromkeys(needed))
