@@ -85,6 +85,14 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
+class PlanAction(StrEnum):
+    """What the plan of an import does with a ticked row."""
+
+    CREATE = "create"
+    SKIP = "skip"  # already in NetBox
+    LEAVE_OUT = "leave out"  # not ready
+
+
 class JobState(StrEnum):
     """What the app shows for a job."""
 

@@ -27,8 +27,11 @@ from core.csvio.cells import (
 from core.csvio.read import BOM, DELIMITERS, CsvRecord, CsvTable, decode, normalise_header, read_table
 from core.csvio.write import (
     ENCODING,
+    PLAN_COLUMNS,
     RESULT_COLUMNS,
     csv_bytes,
+    plan_csv_bytes,
+    plan_to_csv,
     results_to_csv,
     rows_to_csv,
     write_csv,
@@ -44,6 +47,7 @@ __all__ = [
     "ENCODING",
     "FALSE_WORDS",
     "KIND_WORDS",
+    "PLAN_COLUMNS",
     "REFERENCE_FIELDS",
     "RESULT_COLUMNS",
     "TRUE_WORDS",
@@ -59,6 +63,8 @@ __all__ = [
     "librenms_link",
     "normalise_header",
     "parse_flag",
+    "plan_csv_bytes",
+    "plan_to_csv",
     "read_table",
     "results_to_csv",
     "row_cells",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.csvio.cells import COLUMNS, LinkBase, escape_cell, row_cells
+from core.importer.plan import RowPlan
 from core.review import Row
 
 ENCODING = "utf-8-sig"  # files and downloads: UTF-8 with a BOM, so Excel reads them as UTF-8
@@ -91,3 +92,36 @@ def write_results(path: str | Path, results: Iterable[Mapping[str, Any]]) -> int
     results = list(results)
     Path(path).write_bytes(results_to_csv(results).encode(ENCODING))
     return len(results)
+
+
+PLAN_COLUMNS = (
+    "server",
+    "librenms_id",
+    "row",
+    "action",
+    "reason",
+    "object",
+    "name",
+    "fields",
+    "note",
+    "netbox_url",
+)
+
+
+def plan_to_csv(plans: Iterable[RowPlan]) -> str:
+    """An import's plan as CSV: one line per object a row creates (a skipped or left-out row: one line
+    with why), fields as "field=value; …"."""
+    lines = []
+    for plan in plans:
+        head = [plan.key[0], str(plan.key[1]), plan.name, plan.action.value, plan.reason]
+        if not plan.objects:
+            lines.append([*head, "", "", "", "", plan.url])
+        for obj in plan.objects:
+            fields = "; ".join(f"{name}={value}" for name, value in obj.fields)
+            lines.append([*head, obj.what, obj.name, fields, obj.note, plan.url])
+    return _table(PLAN_COLUMNS, lines)
+
+
+def plan_csv_bytes(plans: Iterable[RowPlan]) -> bytes:
+    """The plan CSV as a download's bytes (UTF-8 with a BOM)."""
+    return plan_to_csv(plans).encode(ENCODING)

@@ -4,7 +4,7 @@ primary IPs) and what it reports."""
 from core.importer.context import ProgressFn, StopFn
 from core.importer.items import ImportItem
 from core.importer.locks import LocalLocks, Locks
-from core.importer.plan import Plan
+from core.importer.plan import Plan, PlannedObject, RowPlan, plan_rows
 from core.importer.results import ImportReport, Progress, RowResult
 from core.importer.run import run_import
 
@@ -14,9 +14,12 @@ __all__ = [
     "LocalLocks",
     "Locks",
     "Plan",
+    "PlannedObject",
     "Progress",
     "ProgressFn",
+    "RowPlan",
     "RowResult",
     "StopFn",
+    "plan_rows",
     "run_import",
 ]

@@ -1,5 +1,6 @@
-"""The NetBox payload of a device or VM: the row's resolved values, the librenms_id in the field's shape,
-the import tag and a comment naming the LibreNMS device."""
+"""What the import writes for a row, in one place: the NetBox fields of its device or VM (references as
+the row resolved them), the names of a stack's chassis and members, and the POST payload made of them.
+The plan shows the same fields by name; the run sends them by id."""
 
 from __future__ import annotations
 
@@ -7,34 +8,56 @@ from typing import Any
 
 from core import defaults
 from core.choices import FieldType, Kind
+from core.librenms import StackMember
 from core.netbox import librenms_field_value
-from core.review import Row
+from core.review import Ref, Row
+
+Value = Ref | str | int
+
+
+def object_fields(row: Row) -> dict[str, Value]:
+    """The fields the row's device or VM gets (without librenms_id, tags and comments), references as Refs;
+    fields without a value are left out."""
+    device = row.device
+    fields: dict[str, Value | None] = {
+        "name": row.name,
+        "status": "active" if device.up else "offline",
+        "role": row.role,
+        "platform": row.platform,
+    }
+    if row.kind is Kind.VM:
+        fields["cluster"] = row.cluster
+    else:
+        fields.update(site=row.site, location=row.location, rack=row.rack, device_type=row.device_type)
+    fields["serial"] = device.serial[: defaults.SERIAL_MAX_LENGTH]
+    return {name: value for name, value in fields.items() if value is not None and value != ""}
+
+
+def comments(row: Row) -> str:
+    device = row.device
+    return f"Imported from LibreNMS '{device.server_key}' device {device.device_id} ({device.hostname})."
+
+
+def chassis_name(row: Row) -> str:
+    return defaults.STACK_NAME_PATTERN.format(name=row.name)
+
+
+def member_name(row: Row, member: StackMember) -> str:
+    """The master keeps the row's name; the other members are "<name>-<position>"."""
+    if member is row.stack.master:  # type: ignore[union-attr]
+        return row.name
+    return defaults.STACK_MEMBER_PATTERN.format(name=row.name, position=member.position)
 
 
 def payload(row: Row, *, field_type: FieldType, tag_id: int) -> dict[str, Any]:
     """What to POST for this row (a stack's members start from it)."""
-    device = row.device
-    common: dict[str, Any] = {
-        "name": row.name,
-        "status": "active" if device.up else "offline",
-        "role": row.role.id if row.role else None,
-        "platform": row.platform.id if row.platform else None,
-        "custom_fields": {
-            defaults.LIBRENMS_ID_FIELD: librenms_field_value(field_type, device.server_key, device.device_id)
-        },
-        "tags": [tag_id],
-        "comments": f"Imported from LibreNMS '{device.server_key}' device {device.device_id} ({device.hostname}).",
+    body: dict[str, Any] = {
+        name: value.id if isinstance(value, Ref) else value for name, value in object_fields(row).items()
     }
-    if row.kind is Kind.VM:
-        common["cluster"] = row.cluster.id if row.cluster else None
-        if device.serial:
-            common["serial"] = device.serial[: defaults.SERIAL_MAX_LENGTH]
-        return {k: v for k, v in common.items() if v is not None}
-    common.update(
-        site=row.site.id if row.site else None,
-        location=row.location.id if row.location else None,
-        rack=row.rack.id if row.rack else None,
-        device_type=row.device_type.id if row.device_type else None,
-        serial=device.serial[: defaults.SERIAL_MAX_LENGTH],
-    )
-    return {k: v for k, v in common.items() if v is not None and v != ""}
+    device = row.device
+    body["custom_fields"] = {
+        defaults.LIBRENMS_ID_FIELD: librenms_field_value(field_type, device.server_key, device.device_id)
+    }
+    body["tags"] = [tag_id]
+    body["comments"] = comments(row)
+    return body

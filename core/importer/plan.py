@@ -1,12 +1,119 @@
-"""What an import would create, for the confirmation dialog, and the NetBox permissions that takes."""
+"""What an import would do, before it does anything: per row, the objects it creates with their field
+values (or why the row is skipped or left out), the counts for the confirmation dialog, and the NetBox
+permissions that takes. The run writes what `payloads` gives, so the plan and the run share one rule.
+
+What only NetBox or LibreNMS can tell at write time is said as such: whether NetBox has the IP unassigned
+(it is then reused) or a stack member's serial (the device is then attached), and the management port's
+name and prefix length (read from LibreNMS when the row is written).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.choices import Kind
-from core.review import Row
+from core import defaults
+from core.choices import Kind, PlanAction, RowStatus
+from core.importer.payloads import chassis_name, member_name, object_fields
+from core.librenms import RowKey
+from core.review import Ref, Row
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedObject:
+    """One NetBox object the import creates for a row (or may reuse, as `note` says)."""
+
+    what: str  # "device", "virtual machine", "virtual chassis", "stack member", "interface", "IP address"
+    name: str
+    fields: tuple[tuple[str, str], ...] = ()  # (field, value as NetBox shows it)
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RowPlan:
+    key: RowKey
+    name: str
+    kind: Kind
+    action: PlanAction
+    reason: str = ""  # why it is skipped or left out
+    objects: tuple[PlannedObject, ...] = ()
+    url: str = ""  # the NetBox object a skipped row already is
+
+
+def plan_rows(rows: Iterable[Row], *, primary_ip: bool = True) -> list[RowPlan]:
+    """The plan of every ticked row, in order: what is created, what is skipped, what is left out and why."""
+    return [_plan(row, primary_ip) for row in rows if row.selected]
+
+
+def _plan(row: Row, primary_ip: bool) -> RowPlan:
+    head = {"key": row.key, "name": row.name, "kind": row.kind}
+    if row.status is RowStatus.EXISTS and row.existing is not None:
+        hit = row.existing
+        why = f"already in NetBox as {hit.kind.value} '{hit.name}' (matched by {hit.by.value})"
+        return RowPlan(**head, action=PlanAction.SKIP, reason=why, url=hit.url)
+    if row.status is not RowStatus.READY:
+        return RowPlan(**head, action=PlanAction.LEAVE_OUT, reason=f"{row.status.value}: {row.issues_text()}")
+    objects = _objects(row)
+    if primary_ip:
+        objects += _addresses(row)
+    return RowPlan(**head, action=PlanAction.CREATE, objects=tuple(objects))
+
+
+def _shown(fields: dict[str, Ref | str | int]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (name, value.name if isinstance(value, Ref) else str(value)) for name, value in fields.items()
+    )
+
+
+def _objects(row: Row) -> list[PlannedObject]:
+    fields = object_fields(row)
+    fields["librenms_id"] = row.device.device_id
+    if row.kind is Kind.VM:
+        return [PlannedObject("virtual machine", row.name, _shown(fields))]
+    if row.stack is None:
+        return [PlannedObject("device", row.name, _shown(fields))]
+    objects = [PlannedObject("virtual chassis", chassis_name(row), (("master", row.name),))]
+    for member, member_type in zip(row.stack.members, row.member_types, strict=True):
+        is_master = member is row.stack.master
+        member_fields = {
+            **object_fields(row),
+            "name": member_name(row, member),
+            "serial": member.serial[: defaults.SERIAL_MAX_LENGTH],
+            "virtual_chassis": chassis_name(row),
+            "vc_position": member.position,
+        }
+        if member_type is not None:
+            member_fields["device_type"] = member_type
+        if is_master:  # the LibreNMS id belongs to the stack's master only
+            member_fields["librenms_id"] = row.device.device_id
+        objects.append(
+            PlannedObject(
+                "stack member",
+                member_name(row, member),
+                _shown({name: value for name, value in member_fields.items() if value != ""}),
+                "attached instead when NetBox has a device with this serial" if member.serial else "",
+            )
+        )
+    return objects
+
+
+def _addresses(row: Row) -> list[PlannedObject]:
+    if not row.device.ip:
+        return []
+    owner = "VM interface" if row.kind is Kind.VM else "interface"
+    return [
+        PlannedObject(
+            owner,
+            "management (LibreNMS port name, else " + defaults.MANAGEMENT_INTERFACE + ")",
+            (("on", row.name),),
+        ),
+        PlannedObject(
+            "IP address",
+            row.device.ip,
+            (("primary of", row.name), ("prefix length", "as LibreNMS has it, else a host address")),
+            "reused when NetBox has it unassigned; never taken from another object",
+        ),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
