@@ -2,7 +2,8 @@
 needs pickle (loading a pickle runs whatever code it names).
 
 What is written is what the review is built from, not the review itself: the devices, the NetBox index
-(every catalog and existing object), the mappings, the options, the stacks and the analyst's choices, plus
+(every catalog and existing object), the mappings, the options, the stacks, the failed stack detections
+and the analyst's choices, plus
 the search's own fields (filter, server key, counts, timings, warnings). Loading rebuilds the review with
 `core.review.build_review`, the one way a review is made, so a loaded search has the rows, statuses and
 choices of the saved one.
@@ -118,6 +119,7 @@ def review_to_data(review: Review) -> dict[str, Any]:
             [*key, choice.overrides.as_dict(), choice.selected] for key, choice in review.choices().items()
         ],
         "shared_sysnames": sorted(review.shared_sysnames),
+        "stack_errors": [[*key, why] for key, why in review.stack_errors.items()],
     }
 
 
@@ -135,6 +137,8 @@ def review_from_data(data: Mapping[str, Any]) -> Review:
             for entry in data["choices"]
         },
         frozenset(str(name) for name in data["shared_sysnames"]),
+        # absent from what an earlier release of this format wrote: no failed detection recorded
+        {_key(entry[:2]): str(entry[2]) for entry in data.get("stack_errors", [])},
     )
 
 

@@ -94,12 +94,14 @@ def run_search(
     )
     timings["netbox"] = time.perf_counter() - t0
 
-    stacks = {}
+    stacks, stack_errors = {}, {}
     if flt.detect_stacks:
         report("Reading inventories to detect stacks", 0.6)
         t0 = time.perf_counter()
         detection = detect_stacks(client, devices)
         stacks = {(server.key, device_id): stack for device_id, stack in detection.stacks.items()}
+        # not known to be single chassis: their rows are blocked until a search reads them
+        stack_errors = {(server.key, device_id): error for device_id, error in detection.errors.items()}
         timings["stacks"] = time.perf_counter() - t0
         warnings += [
             f"Inventory of LibreNMS device {device_id} could not be read: {error}"
@@ -109,7 +111,13 @@ def run_search(
     report("Validating", 0.85)
     t0 = time.perf_counter()
     review = build_review(
-        devices, index, mappings or load_mappings(settings.mapping_file), options, stacks, choices
+        devices,
+        index,
+        mappings or load_mappings(settings.mapping_file),
+        options,
+        stacks,
+        choices,
+        stack_errors=stack_errors,
     )
     excluded = 0
     if flt.exclude_existing:
@@ -129,8 +137,8 @@ def run_search(
 
 
 def revalidate(settings: Settings, result: SearchResult, *, nb_api=None) -> SearchResult:
-    """The same devices, stacks and choices, validated against NetBox as it is now (e.g. after an import):
-    one index load, no LibreNMS request."""
+    """The same devices, stacks (and failed stack detections) and choices, validated against NetBox as it is
+    now (e.g. after an import): one index load, no LibreNMS request."""
     api = nb_api or netbox.connect(settings)
     old = result.review
     default_key = settings.default_server_key
@@ -140,6 +148,13 @@ def revalidate(settings: Settings, result: SearchResult, *, nb_api=None) -> Sear
         candidates=candidates_for(old.devices.values(), old.options, default_key),
     )
     review = build_review(
-        old.devices.values(), index, old.mappings, old.options, old.stacks, old.choices(), old.shared_sysnames
+        old.devices.values(),
+        index,
+        old.mappings,
+        old.options,
+        old.stacks,
+        old.choices(),
+        old.shared_sysnames,
+        old.stack_errors,
     )
     return replace(result, review=review)

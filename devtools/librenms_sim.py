@@ -15,7 +15,8 @@ Unauthenticated control endpoints, never reachable under ``/api/v0``:
 
 - ``GET|POST|DELETE /_sim/faults``: read, change (JSON body, any subset of ``delay``,
   ``error_rate``, ``error_status``, ``fail_next``, ``truncate_rate``, ``truncate_next``,
-  ``seed``) or reset the fault switches;
+  ``seed``, ``path_prefix``) or reset the fault switches; with ``path_prefix`` (e.g.
+  ``/api/v0/inventory``) the faults hit only the requests whose path starts with it;
 - ``GET|DELETE /_sim/stats``: request counters by path, or reset them.
 
 Usage::
@@ -718,6 +719,7 @@ _FAULT_DEFAULTS: Json = {
     "truncate_rate": 0.0,
     "truncate_next": 0,
     "seed": None,
+    "path_prefix": None,  # the faults apply only to request paths starting with it (None: every path)
 }
 
 
@@ -728,6 +730,10 @@ def _validated_fault(key: str, value: Any) -> Any:
         if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             return value
         raise ValueError("seed must be an integer or null")
+    if key == "path_prefix":
+        if value is None or (isinstance(value, str) and value.startswith("/")):
+            return value or None
+        raise ValueError("path_prefix must be a path starting with / or null")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{key} must be a number")
     if key in ("fail_next", "truncate_next", "error_status"):
@@ -768,9 +774,13 @@ class FaultInjector:
         with self._lock:
             return dict(self._settings)
 
-    def draw(self) -> FaultDecision:
+    def draw(self, path: str = "") -> FaultDecision:
+        """The fate of one request to `path`: no fault when a ``path_prefix`` is set and does not match."""
         with self._lock:
             settings = self._settings
+            prefix = settings["path_prefix"]
+            if prefix is not None and not path.startswith(prefix):
+                return FaultDecision()
             delay, status = settings["delay"], settings["error_status"]
             if settings["fail_next"] > 0:
                 settings["fail_next"] -= 1
@@ -886,7 +896,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(self.server.control(self.command, path, body))
             return
         self.server.stats.record(path)
-        decision = self.server.faults.draw()
+        decision = self.server.faults.draw(path)
         if decision.delay:
             time.sleep(decision.delay)
         if decision.error_status is not None:
@@ -1044,6 +1054,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--truncate-rate", type=float, metavar="R", help="share of bodies cut in half (0..1)")
     parser.add_argument("--seed", type=int, help="random seed for the fault rates")
+    parser.add_argument(
+        "--fault-path", metavar="PREFIX", help="inject faults only on paths starting with PREFIX"
+    )
     parser.add_argument("--verbose", action="store_true", help="log method, path and status to stderr")
     return parser.parse_args(argv)
 
@@ -1058,6 +1071,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "error_status": args.error_status,
             "truncate_rate": args.truncate_rate,
             "seed": args.seed,
+            "path_prefix": args.fault_path,
         }.items()
         if value is not None
     }

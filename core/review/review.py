@@ -34,10 +34,13 @@ class Review:
         stacks: Mapping[RowKey, Stack],
         choices: Mapping[RowKey, Choice],
         shared_sysnames: frozenset[str],
+        stack_errors: Mapping[RowKey, str] | None = None,
     ) -> None:
         self.index, self.mappings, self.options = index, mappings, options
         self.devices = {d.key: d for d in devices}
         self.stacks = dict(stacks)
+        # devices whose stack detection failed (inventory unreadable) → why: not known to be one chassis
+        self.stack_errors = dict(stack_errors or {})
         self.shared_sysnames = shared_sysnames
         self.base: dict[RowKey, Row] = {}
         self.rows: dict[RowKey, Row] = {}
@@ -59,6 +62,7 @@ class Review:
             self.stacks.get(key),
             selected=selected,
             shared_sysnames=self.shared_sysnames,
+            stack_error=self.stack_errors.get(key),
         )
 
     # -- internals

@@ -27,8 +27,10 @@ def validate_device(
     *,
     selected: bool = True,
     shared_sysnames: frozenset[str] = frozenset(),
+    stack_error: str | None = None,
 ) -> Row:
-    """Validate one device on its own (cross-row conflicts are added by `Review`)."""
+    """Validate one device on its own (cross-row conflicts are added by `Review`). `stack_error`: why the
+    device's stack detection failed (its inventory could not be read), if it did."""
     issues: list[Issue] = []
     name, found = validators.name(device, options, shared_sysnames, overrides.name)
     issues += found
@@ -48,6 +50,7 @@ def validate_device(
             device, index, mappings, stack, overrides.device_type
         )
         issues += found
+        issues += validators.stack_unknown(device, stack, stack_error)
     platform, found = validators.platform(device, index, mappings, overrides.platform)
     issues += found
     role, found = validators.role(device, index, mappings, kind, overrides.role)

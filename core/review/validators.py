@@ -4,7 +4,7 @@ user's choice, the values decided before it) and returns the value and the issue
 from __future__ import annotations
 
 from core.choices import Kind, Severity, Source
-from core.librenms import LibreDevice, Stack
+from core.librenms import LibreDevice, Stack, may_be_stack
 from core.mapping import Mappings
 from core.netbox import NetBoxIndex
 from core.review.kind import detect_kind
@@ -116,6 +116,22 @@ def device_type(
                 )
             )
     return found, member_types, issues
+
+
+def stack_unknown(device: LibreDevice, stack: Stack | None, why: str | None) -> list[Issue]:
+    """A stack candidate whose inventory could not be read is not known to be one chassis: blocked until a
+    search reads it (the grid cannot fix that; a stack created as one device would be wrong)."""
+    if not why or stack is not None or not may_be_stack(device):
+        return []
+    return [
+        Issue(
+            "stack",
+            Severity.BLOCKING,
+            f"could not be read from LibreNMS: {why.strip().rstrip('.')}; whether it is a stack is unknown",
+            "",
+            "search again (Refresh) when LibreNMS answers; a stack imported as one device would be wrong",
+        )
+    ]
 
 
 def platform(

@@ -809,3 +809,28 @@ def test_cli_serves_and_never_prints_the_token() -> None:
     assert process.returncode == 0
     assert "/api/v0/system" in stderr  # verbose logging did happen
     assert secret not in banner + stdout + stderr
+
+
+# --------------------------------------------------------------------------- faults on some paths only
+
+
+def test_path_prefix_limits_the_faults_to_matching_paths(fresh_sim: LibreNMSSimulator) -> None:
+    fresh_sim.set_faults(error_rate=1.0, fail_next=1, path_prefix="/api/v0/inventory")
+
+    assert get(fresh_sim, "/devices").status_code == 200  # fail_next is not spent on other paths
+    assert get(fresh_sim, "/system").status_code == 200
+    assert [get(fresh_sim, "/inventory/12/all").status_code for _ in range(3)] == [500] * 3
+    assert control(fresh_sim, "GET", "faults").json()["fail_next"] == 0
+    fresh_sim.clear_faults()
+    assert control(fresh_sim, "GET", "faults").json()["path_prefix"] is None
+    assert get(fresh_sim, "/inventory/12/all").status_code == 200
+
+
+def test_path_prefix_is_set_over_http_and_must_be_a_path(fresh_sim: LibreNMSSimulator) -> None:
+    answer = control(fresh_sim, "POST", "faults", {"fail_next": 5, "path_prefix": "/api/v0/inventory"})
+    assert answer.status_code == 200 and answer.json()["path_prefix"] == "/api/v0/inventory"
+    assert get(fresh_sim, "/devices").status_code == 200
+    for bad in ("api/v0/inventory", 3, ["/api"]):
+        assert control(fresh_sim, "POST", "faults", {"path_prefix": bad}).status_code == 400
+    assert control(fresh_sim, "POST", "faults", {"path_prefix": None}).json()["path_prefix"] is None
+    assert get(fresh_sim, "/devices").status_code == 500  # the faults left apply to every path again

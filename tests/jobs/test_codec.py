@@ -281,3 +281,36 @@ def test_a_row_whose_sysname_was_shared_with_a_dropped_existing_device_keeps_its
     result = SearchResult(review, DeviceFilter(exclude_existing=True), "default", 2, 1)
 
     assert_same_search(round_trip(result), result)
+
+
+def test_a_failed_stack_detection_round_trips_and_keeps_the_row_blocked() -> None:
+    result = memory_search()
+    review = result.review
+    candidate = next(d for d in review.devices.values() if d.hostname.startswith("br-lyon-sw01."))
+    assert candidate.key not in review.stacks and candidate.key not in review.choices()
+    why = "LibreNMS answered 500 Server Error for /inventory/44/all"
+    failed = build_review(
+        review.devices.values(),
+        review.index,
+        review.mappings,
+        review.options,
+        review.stacks,
+        review.choices(),
+        review.shared_sysnames,
+        {candidate.key: why},
+    )
+    assert failed.rows[candidate.key].status is RowStatus.BLOCKED
+    saved = dataclasses.replace(result, review=failed)
+
+    loaded = round_trip(saved)
+
+    assert_same_search(loaded, saved)
+    assert loaded.review.stack_errors == {candidate.key: why}
+    assert "stack" in [i.field for i in loaded.review.rows[candidate.key].blocking]
+
+
+def test_a_stored_search_without_failed_stack_detections_loads_with_none() -> None:
+    data = codec.search_to_data(memory_search())
+    del data["review"]["stack_errors"]  # as the release before this key wrote it
+
+    assert codec.search_from_data(data).review.stack_errors == {}
