@@ -15,6 +15,10 @@ HEALTH_CHECK_TIMEOUT = 10.0  # the Connections page and `check`: a service slowe
 
 # NetBox
 NETBOX_TIMEOUT = 60.0
+# Transient NetBox failures (5xx, connection errors, timeouts) are tried again where that is safe
+# (core.netbox.retry): this many tries in all, waiting NETBOX_BACKOFF seconds before the second, doubled after.
+NETBOX_ATTEMPTS = 3
+NETBOX_BACKOFF = 0.5
 NETBOX_PAGE_SIZE = 1000
 # Below this many candidates per existing object, targeted multi-value filters beat loading everything.
 TARGETED_LOOKUP_RATIO = 20
@@ -44,6 +48,9 @@ HEARTBEAT_SECONDS = max(1, WORKER_HEARTBEAT_GRACE // 4)
 # A lock outlives any one batch (50 devices take seconds); a killed job's locks are released when it is seen
 # abandoned or stopped, or expire after this.
 LOCK_TTL_SECONDS = 600
+# A running import gives its device locks their full LOCK_TTL_SECONDS again this often (core.jobs.RedisLocks):
+# a long run keeps them, a killed one loses them after the TTL.
+LOCK_REFRESH_SECONDS = LOCK_TTL_SECONDS // 6
 RECENT_SEARCHES_KEPT = 20
 POLL_INTERVAL_SECONDS = 1.0
 

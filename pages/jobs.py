@@ -1,4 +1,5 @@
-"""Jobs: running and recent imports, their state and counts, the results of each, cancel."""
+"""Jobs: running and recent imports, their state and counts, the results of each; cancel one at a safe
+point, or hard-stop a worker's job."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from core import defaults, jobs
-from core.errors import ImporterError
+from core.choices import JobMode
+from core.errors import ImporterError, QueueUnavailable
 from ui import context
-from ui.importing import results_table
+from ui.importing import CANCEL_HELP, HARD_STOP, HARD_STOP_HELP, UNREACHABLE, results_table
 
 context.require_app_frame("pages/jobs.py")
 settings = context.settings()
@@ -20,7 +22,11 @@ except ImporterError as exc:
     conn = None
     st.warning(f"{exc.message} Only imports run by this app process since it started are listed.", icon="⚠️")
 if conn is not None:
-    if jobs.worker_alive(conn, settings.queue_name):
+    try:
+        listening = jobs.worker_alive(conn, settings.queue_name)
+    except QueueUnavailable:
+        listening = False
+    if listening:
         st.success(f"A worker listens on the queue '{settings.queue_name}'.", icon="🟢")
     else:
         st.info(
@@ -28,12 +34,26 @@ if conn is not None:
             "Start one with `python -m core worker`.",
             icon="ℹ️",
         )
+where = conn if conn is not None else settings
+
+
+def _stop(job_id: str, *, hard: bool) -> None:
+    try:
+        if hard:
+            jobs.hard_stop(where, job_id)
+        else:
+            jobs.cancel(where, job_id)
+    except QueueUnavailable as exc:
+        context.show_error(exc)
 
 
 @st.fragment(run_every=defaults.POLL_INTERVAL_SECONDS * 2)
 def job_list() -> None:
     try:
-        recent = jobs.recent_jobs(conn if conn is not None else settings, limit=50)
+        recent = jobs.recent_jobs(where, limit=50)
+    except QueueUnavailable:  # Redis is briefly away: say so and poll again
+        st.warning(UNREACHABLE, icon="⏳")
+        return
     except ImporterError as exc:
         context.show_error(exc)
         return
@@ -44,7 +64,7 @@ def job_list() -> None:
         [
             {
                 "started": job.enqueued_at.strftime("%Y-%m-%d %H:%M:%S") if job.enqueued_at else "",
-                "state": job.state.value,
+                "state": "stopping" if job.stopping else job.state.value,
                 "progress": f"{job.done} / {job.total}",
                 "created": job.counts.get("created", 0),
                 "skipped": job.counts.get("skipped", 0),
@@ -58,18 +78,26 @@ def job_list() -> None:
     st.dataframe(table, hide_index=True, width="stretch")
     active = [job for job in recent if job.active]
     for job in active:
-        left, right = st.columns([4, 1])
-        left.markdown(f"⏳ **{job.job_id[:8]}** {job.state.value}: {job.done} / {job.total} — {job.current}")
-        if right.button("Cancel", key=f"cancel-{job.job_id}", icon="⏹️"):
-            jobs.cancel(conn if conn is not None else settings, job.job_id)
-            st.rerun(scope="fragment")
+        left, cancel, kill = st.columns([4, 1, 2])
+        state = "stopping after the batch in flight" if job.stopping else job.state.value
+        left.markdown(f"⏳ **{job.job_id[:8]}** {state}: {job.done} / {job.total} — {job.current}")
+        if cancel.button(
+            "Cancel", key=f"cancel-{job.job_id}", icon="⏹️", help=CANCEL_HELP, disabled=job.stopping
+        ):
+            _stop(job.job_id, hard=False)
+            st.rerun()  # the list shows the job as stopping (or stopped) at once
+        if job.mode == JobMode.WORKER and kill.button(
+            HARD_STOP, key=f"kill-{job.job_id}", icon="⚠️", help=HARD_STOP_HELP
+        ):
+            _stop(job.job_id, hard=True)
+            st.rerun()  # the list shows the job as stopping (or stopped) at once
 
 
 job_list()
 
 st.subheader("Results of a job")
 try:
-    choices = {job.job_id: job for job in jobs.recent_jobs(conn if conn is not None else settings, limit=50)}
+    choices = {job.job_id: job for job in jobs.recent_jobs(where, limit=50)}
 except ImporterError:
     choices = {}
 
@@ -82,7 +110,11 @@ def _label(job_id: str) -> str:
 
 job_id = st.selectbox("Job", list(choices), format_func=_label, index=None, placeholder="Choose a job")
 if job_id:
-    status = jobs.job_status(conn if conn is not None else settings, job_id)
+    try:
+        status = jobs.job_status(where, job_id)
+    except QueueUnavailable as exc:
+        context.show_error(exc)
+        st.stop()
     st.markdown(
         f"**{status.state.value}** — {status.done} / {status.total}; "
         + ", ".join(f"{k} {v}" for k, v in status.counts.items())

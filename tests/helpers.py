@@ -562,3 +562,102 @@ def delete_lab_objects(nb: pynetbox.api, lab: Lab) -> None:
         doomed = [obj for obj in candidates.values() if lab.owns(obj, names)]
         if doomed:
             endpoint.delete(doomed)
+
+
+# ------------------------------------------------------------------ a proxy in front of NetBox that holds requests
+# To stop a worker at a known point of an import (after its devices are created, before their IPs): the
+# worker's NETBOX_URL is the proxy's, and the proxy holds the requests it is told to until released.
+
+import http.client  # noqa: E402
+import http.server  # noqa: E402
+import threading  # noqa: E402
+import urllib.parse  # noqa: E402
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
+
+
+class HoldingProxy:
+    """An HTTP proxy for NetBox on a free local port (`url`). Requests whose method and path start match
+    `hold()` wait until `release()` (at most `max_hold` seconds); `entered` is set when the first arrives."""
+
+    def __init__(self, target: str, *, max_hold: float = 60.0) -> None:
+        parsed = urllib.parse.urlsplit(target)
+        self.target_host, self.target_port = parsed.hostname or "127.0.0.1", parsed.port or 80
+        self.max_hold = max_hold
+        self.held: list[tuple[str, str]] = []  # (method, path) seen while holding
+        self.entered = threading.Event()
+        self._gate = threading.Event()
+        self._gate.set()
+        self._rule: tuple[str, str] | None = None
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                rule = proxy._rule
+                if rule and self.command == rule[0] and self.path.startswith(rule[1]):
+                    proxy.held.append((self.command, self.path))
+                    proxy.entered.set()
+                    proxy._gate.wait(proxy.max_hold)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+                upstream = http.client.HTTPConnection(proxy.target_host, proxy.target_port, timeout=120)
+                try:
+                    upstream.request(self.command, self.path, body=body, headers=headers)
+                    response = upstream.getresponse()
+                    data = response.read()
+                    self.send_response(response.status, response.reason)
+                    for name, value in response.getheaders():
+                        if name.lower() not in _HOP_BY_HOP:
+                            self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client went away (e.g. its process was killed) while held
+                    self.close_connection = True
+                finally:
+                    upstream.close()
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_HEAD = _forward
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> HoldingProxy:
+        self._thread.start()
+        return self
+
+    def hold(self, method: str, path_prefix: str) -> None:
+        self.entered.clear()
+        self.held.clear()
+        self._gate.clear()
+        self._rule = (method, path_prefix)
+
+    def release(self) -> None:
+        self._rule = None
+        self._gate.set()
+
+    def stop(self) -> None:
+        self.release()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def serve_addresses(lab: Lab, addresses: dict[int, list[dict]]) -> None:
+    """Give the lab's LibreNMS stored address lists (device id -> `/devices/:id/ip` rows; [] makes it answer
+    404 "does not have any IP addresses") and restart its simulator on a new port: read `lab.env()` and
+    `lab.sim.url` after this."""
+    directory = lab.tmp / "librenms" / "addresses"
+    directory.mkdir(exist_ok=True)
+    for device_id, rows in addresses.items():
+        path = directory / f"{lab.devices[device_id]['hostname']}.json"
+        path.write_text(json.dumps({"status": "ok", "addresses": rows}), encoding="utf-8")
+    lab.sim.stop()
+    lab.sim = LibreNMSSimulator(data_dir=lab.tmp / "librenms", tokens=[SIM_TOKEN]).start()

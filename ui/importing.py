@@ -2,7 +2,11 @@
 
 The job runs in the RQ worker when one listens, else inside the app (core.jobs decides and says which).
 While it runs, a fragment polls its state every second and reruns only itself; when it ends the whole page
-reruns once to show the results, and polling stops.
+reruns once to show the results, and polling stops. While Redis cannot be reached the fragment says so and
+keeps polling: the job is followed again as soon as Redis answers.
+
+"Cancel import" stops the job at a safe point (the batches in flight finish their devices, IPs and stack
+masters and report them); a worker's job also has a hard stop, which kills its work horse at once.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from core import defaults, jobs
-from core.errors import ImporterError
+from core.choices import JobMode
+from core.errors import ImporterError, QueueUnavailable
 from core.importer import ImportItem, Plan
 from core.review import Review
 from core.search import revalidate
@@ -19,13 +24,25 @@ from core.settings import Settings
 from ui import context
 from ui.review import STATE, PageState
 
+UNREACHABLE = "Queue unreachable (Redis), retrying…"
+HARD_STOP = "Hard stop (kills the worker; the batch in flight may be left unfinished)"
+CANCEL_HELP = "Stops after the batch in flight: its devices, IPs and stack masters are finished and reported."
+HARD_STOP_HELP = (
+    "Kills the worker's work horse running this import at once (the worker goes on). The batch in flight may "
+    "be left unfinished: devices without their result line, IP or stack master (a re-run reports them as "
+    "existing)."
+)
+
 
 def section(settings: Settings, review: Review, page: PageState) -> None:
     st.subheader("Import into NetBox")
     rows = review.importable_rows()
     plan = Plan.of(review, primary_ip=settings.create_primary_ip)
-    status = _status(settings, page.job_id) if page.job_id else None
-    running = status is not None and status.active
+    try:
+        status = _status(settings, page.job_id) if page.job_id else None
+        running = status is not None and status.active
+    except QueueUnavailable:  # the job's state is unknown right now: as if it still ran
+        status, running = None, True
     label = f"Import {len(rows)} ready rows"
     if st.button(label, type="primary", icon="📥", disabled=not rows or running):
         page.confirming = True
@@ -39,7 +56,7 @@ def section(settings: Settings, review: Review, page: PageState) -> None:
     if error := st.session_state.pop("_refresh_error", None):
         st.warning(f"The statuses could not be refreshed after the import: {error}")
     if page.job_id:
-        _follow(settings, page)
+        _follow(settings, page, status)
 
 
 def _dismissed() -> None:
@@ -75,31 +92,50 @@ def _confirm(settings: Settings, review: Review, plan: Plan, page: PageState) ->
 
 
 def _status(settings: Settings, job_id: str) -> jobs.JobStatus:
+    """The job's status; raises QueueUnavailable while Redis cannot be reached."""
     return jobs.job_status(settings, job_id)
 
 
-def _follow(settings: Settings, page: PageState) -> None:
+def _stop(settings: Settings, job_id: str, *, hard: bool) -> None:
+    try:
+        if hard:
+            jobs.hard_stop(settings, job_id)
+        else:
+            jobs.cancel(settings, job_id)
+    except QueueUnavailable as exc:
+        context.show_error(exc)
+
+
+def _follow(settings: Settings, page: PageState, status: jobs.JobStatus | None) -> None:
+    """Follow the job: `status` is its state at this run, None when Redis could not be reached."""
     if page.job_note:
         st.info(page.job_note, icon="ℹ️")
 
     @st.fragment(run_every=defaults.POLL_INTERVAL_SECONDS)
     def progress() -> None:
-        status = _status(settings, page.job_id)
+        try:
+            status = _status(settings, page.job_id)
+        except QueueUnavailable:  # Redis is briefly away: say so and poll again, never "expired"
+            st.status(UNREACHABLE, expanded=False, state="running")
+            return
         if not status.active:
             st.rerun(scope="app")  # the whole page shows the results; polling stops
         # not `with st.status(...)`: leaving the block would mark it complete while the job still runs
-        box = st.status(f"Importing… {status.done} / {status.total}", expanded=True, state="running")
+        what = "Stopping after the batch in flight…" if status.stopping else "Importing…"
+        box = st.status(f"{what} {status.done} / {status.total}", expanded=True, state="running")
         box.progress(status.done / status.total if status.total else 0.0)
         counts = status.counts
         box.write(
             f"Now: {status.current or '…'} — created {counts.get('created', 0)}, "
             f"skipped {counts.get('skipped', 0)}, failed {counts.get('failed', 0)}"
         )
-        if box.button("Cancel import", icon="⏹️"):
-            jobs.cancel(settings, page.job_id)
+        left, right = box.columns(2)
+        if left.button("Cancel import", icon="⏹️", help=CANCEL_HELP, disabled=status.stopping):
+            _stop(settings, page.job_id, hard=False)
+        if status.mode == JobMode.WORKER and right.button(HARD_STOP, icon="⚠️", help=HARD_STOP_HELP):
+            _stop(settings, page.job_id, hard=True)
 
-    status = _status(settings, page.job_id)
-    if status.active:
+    if status is None or status.active:
         progress()
         return
     if page.refreshed_for != page.job_id:

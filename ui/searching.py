@@ -1,5 +1,6 @@
 """The Import page's search: in the app with a progress bar, or as a background job that the page polls;
-either way the result is stored (core.jobs.save_search) so recent searches can be reopened."""
+either way the result is stored (core.jobs.save_search) so recent searches can be reopened. While Redis
+cannot be reached the poller says so and keeps polling; it picks the job up when Redis answers again."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import streamlit as st
 
 from core import defaults, jobs
 from core.choices import JobState
-from core.errors import ImporterError
+from core.errors import ImporterError, QueueUnavailable
 from core.librenms import DeviceFilter
 from core.search import SearchResult
 from core.settings import Settings
 from ui import context
+from ui.importing import UNREACHABLE
 from ui.review import PageState, sources
 
 
@@ -59,7 +61,18 @@ def follow(settings: Settings, page: PageState) -> None:
 
     @st.fragment(run_every=defaults.POLL_INTERVAL_SECONDS)
     def poll() -> None:
-        status = jobs.job_status(settings, page.search_job_id, results=False)
+        try:
+            status = jobs.job_status(settings, page.search_job_id, results=False)
+            result = (
+                jobs.load_search(settings, page.search_job_id) if status.state is JobState.FINISHED else None
+            )
+        except QueueUnavailable:  # Redis is briefly away: say so and poll again, never "expired"
+            st.status(UNREACHABLE, state="running")
+            return
+        except ImporterError as exc:  # the finished search's result cannot be read
+            page.search_job_id = ""
+            st.session_state["_search_error"] = str(exc)
+            st.rerun(scope="app")
         if status.active:
             box = st.status(
                 f"Searching in the background… {status.current}", state="running"
@@ -69,8 +82,8 @@ def follow(settings: Settings, page: PageState) -> None:
                 box.caption(page.search_note)
             return
         job_id, page.search_job_id = page.search_job_id, ""
-        if status.state is JobState.FINISHED:
-            _show(page, jobs.load_search(settings, job_id), job_id)
+        if result is not None:
+            _show(page, result, job_id)
         else:
             st.session_state["_search_error"] = status.error or f"The search ended {status.state.value}."
         st.rerun(scope="app")

@@ -17,11 +17,13 @@ from core.choices import JobMode, JobState, Kind, Outcome
 from core.cli.jobs import tally
 from core.cli.output import EXIT_ERROR, EXIT_FAILING, EXIT_OK, SETTINGS_HELP, err, out
 from core.csvio import CsvReport, import_csv, read_table, write_results
-from core.importer import ImportItem, RowResult, run_import
+from core.errors import QueueUnavailable
+from core.importer import ImportItem, ImportReport, LocalLocks, RowResult, run_import
 from core.librenms import DeviceFilter, LibreNMSClient
 from core.review import Review, Row
 from core.search import run_search
 from core.settings import Settings
+from core.values import public_url
 
 EXIT_CODES_HELP = """\
 exit codes:
@@ -53,7 +55,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--server", metavar="KEY", help="LibreNMS server key (default: the first one)")
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--wait", action="store_true", help="follow the job, printing progress, until it ends")
-    how.add_argument("--sync", action="store_true", help="import in this process (no worker, no Redis)")
+    how.add_argument(
+        "--sync",
+        action="store_true",
+        help="import in this process, without a worker; it takes the same device locks in Redis as the "
+        "worker's jobs, so the two never create one device twice (without Redis its locks are this "
+        "process's only, and it says so)",
+    )
     how.add_argument(
         "--dry-run",
         action="store_true",
@@ -146,6 +154,52 @@ def _write(path: str, results: list[dict[str, Any]]) -> bool:
     return True
 
 
+def _run_here(settings: Settings, items: list[ImportItem], show, batch_size: int | None) -> ImportReport:
+    """`--sync`: the import in this process, under the device locks worker jobs take (Redis, refreshed while
+    it runs); only without Redis under this process's own locks, which the note says."""
+    from core import jobs
+
+    conn = jobs.connect_or_none(settings)
+    locks = jobs.RedisLocks(conn) if conn is not None else LocalLocks()
+    if conn is None:
+        err(
+            f"note: Redis cannot be reached at {public_url(settings.redis_url)}: the device locks are this "
+            "process's only, so a worker job importing the same devices now is not kept from creating them too"
+        )
+
+    def go() -> ImportReport:
+        return run_import(
+            settings,
+            items,
+            progress=lambda p, _new: show(p.done, p.total, p.counts, p.current),
+            locks=locks,
+            batch_size=batch_size or defaults.IMPORT_BATCH_SIZE,
+        )
+
+    if not isinstance(locks, jobs.RedisLocks):
+        return go()
+    try:
+        with locks.kept_alive():
+            return go()
+    finally:
+        locks.release_all()
+
+
+def _poll(conn, job_id: str, *, results: bool = False):
+    """The job's status; while Redis cannot be reached, says so once and keeps asking."""
+    from core import jobs
+
+    told = False
+    while True:
+        try:
+            return jobs.job_status(conn, job_id, results=results)
+        except QueueUnavailable:
+            if not told:
+                err("queue unreachable (Redis), retrying…")
+                told = True
+            time.sleep(defaults.POLL_INTERVAL_SECONDS)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.csv)
     try:
@@ -188,12 +242,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     error, state = "", JobState.FINISHED
     if args.sync:
-        final = run_import(
-            settings,
-            items,
-            progress=lambda p, _new: show(p.done, p.total, p.counts, p.current),
-            batch_size=args.batch_size or defaults.IMPORT_BATCH_SIZE,
-        )
+        final = _run_here(settings, items, show, args.batch_size)
         results = [r.as_dict() for r in final.results]
         error = final.error
         if final.stopped:
@@ -209,23 +258,24 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_OK
         else:
             out(f"job {handle.job_id} queued for the worker")
-        status = jobs.job_status(conn, handle.job_id, results=False)
+        status = _poll(conn, handle.job_id)
         try:
             while status.active:
                 show(status.done, status.total, status.counts, status.current)
                 time.sleep(defaults.POLL_INTERVAL_SECONDS)
-                status = jobs.job_status(conn, handle.job_id, results=False)
+                status = _poll(conn, handle.job_id)
         except KeyboardInterrupt:
             if handle.mode == JobMode.WORKER:
                 err(
-                    f"the job goes on in the worker; stop it with `python -m core jobs --cancel {handle.job_id}`"
+                    f"the job goes on in the worker; stop it after its batch in flight with `python -m core "
+                    f"jobs --cancel {handle.job_id}` (or kill it: --kill, which may leave that batch unfinished)"
                 )
                 raise
-            err("stopping after the batch in hand…")
+            err("stopping after the batch in flight…")
             jobs.cancel(conn, handle.job_id)
-            while jobs.job_status(conn, handle.job_id, results=False).active:
+            while _poll(conn, handle.job_id).active:
                 time.sleep(defaults.POLL_INTERVAL_SECONDS)
-        status = jobs.job_status(conn, handle.job_id)
+        status = _poll(conn, handle.job_id, results=True)
         results, error, state = status.results, status.error, status.state
     results = skipped + results
     counts = {o.value: sum(1 for r in results if r.get("outcome") == o.value) for o in Outcome}

@@ -94,11 +94,14 @@ def queue(conn: redis.Redis, name: str) -> Queue:
 
 
 def fetch_job(conn: redis.Redis, job_id: str) -> Job | None:
-    """The RQ job, or None when Redis no longer has it (or holds something that is not a job of ours)."""
+    """The RQ job, or None when Redis no longer has it (or holds something that is not a job of ours).
+    Redis failing to answer raises (redis.RedisError): a job Redis cannot be asked about is not gone."""
     try:
         return Job.fetch(job_id, connection=conn, serializer=SERIALIZER)
     except NoSuchJobError:
         return None
+    except redis.RedisError:  # Redis did not answer: that says nothing about the job (redis_errors)
+        raise
     except Exception:  # a half-written or foreign hash (e.g. a pickled job of an older release): gone
         log.debug("job %s cannot be read", job_id, exc_info=True)
         return None

@@ -1,6 +1,7 @@
 """Starting and stopping jobs. A job goes on the RQ queue when Redis is reachable and a live worker
 listens, otherwise it runs in a background thread of the calling process (the app); the handle says which.
-Either way it is followed with `job_status(conn_or_settings, handle.job_id)`.
+Either way it is followed with `job_status(conn_or_settings, handle.job_id)`, stopped at a safe point with
+`cancel` (the batches in flight finish), or killed with `hard_stop` (a worker's job only).
 
 What goes on the queue is plain JSON data (RQ's JSON serializer): items as ImportItem.to_data(), the filter
 as dataclasses.asdict; no token, no pickle.
@@ -23,10 +24,10 @@ from core import codec, defaults
 from core.choices import JobKind, JobMode, JobState
 from core.errors import ImporterError
 from core.importer import ImportItem, LocalLocks, Locks
-from core.jobs.connection import SERIALIZER, Conn, connect_or_none, fetch_job, queue, redis_errors, resolve
+from core.jobs.connection import SERIALIZER, Conn, connect_or_none, fetch_job, queue, redis_errors
 from core.jobs.locks import RedisLocks
 from core.jobs.runner import execute_import, execute_search, start_thread
-from core.jobs.status import job_status
+from core.jobs.status import job_status, locate
 from core.jobs.store import Store, new_record, store_for
 from core.jobs.worker import worker_alive
 from core.librenms import DeviceFilter
@@ -111,11 +112,14 @@ def start_import(
     parsed = [ImportItem.from_data(data) for data in payload]  # exactly what a worker would get
 
     def target() -> None:
-        try:
+        if not isinstance(locks, RedisLocks):
             execute_import(store, job_id, lambda: settings, parsed, locks=locks, batch_size=batch_size)
+            return
+        try:
+            with locks.kept_alive():  # refreshed while the run lasts
+                execute_import(store, job_id, lambda: settings, parsed, locks=locks, batch_size=batch_size)
         finally:
-            if isinstance(locks, RedisLocks):
-                locks.release_all()
+            locks.release_all()
 
     start_thread(store, job_id, target)
     return JobHandle(job_id, JobMode.IN_PROCESS.value, _local_note(NO_WORKER_NOTE, conn, settings))
@@ -135,14 +139,14 @@ def start_search(settings: Settings, flt: DeviceFilter, server_key: str | None =
     return JobHandle(job_id, JobMode.IN_PROCESS.value, _local_note(NO_WORKER_SEARCH_NOTE, conn, settings))
 
 
-def cancel(conn: Conn, job_id: str, *, hard: bool = True) -> JobState:
-    """Stop a job. Queued: canceled, it never runs. Running: the cancel flag makes it stop after the batch in
-    hand (results so far are kept); for a worker job `hard` also sends RQ's stop-job command, which kills the
-    work horse at once (a batch in flight may then be created without its result line: a re-run reports
-    it as existing). Returns the state right after."""
-    redis_conn = resolve(conn)
-    store = store_for(redis_conn)
+def cancel(conn: Conn, job_id: str, *, hard: bool = False) -> JobState:
+    """Stop a job at a safe point. Queued: canceled, it never runs. Running (in a worker or in an app): its
+    cancel flag is set and nothing is killed; the run stops at its next safe point, between batches: the
+    batches in flight finish their devices, IPs and stack masters and report their result lines, then it
+    ends `stopped`. `hard=True` is `hard_stop`. Returns the state right after (still `running` while the
+    run goes to its safe point). Raises QueueUnavailable while Redis cannot be reached."""
     with redis_errors():
+        redis_conn, store = locate(conn, job_id)
         record = store.get_record(job_id)
         store.set_cancel(job_id)
         if redis_conn is not None and (record is None or record.get("mode") == JobMode.WORKER):
@@ -155,3 +159,12 @@ def cancel(conn: Conn, job_id: str, *, hard: bool = True) -> JobState:
                 with contextlib.suppress(InvalidJobOperation, NoSuchJobError):
                     send_stop_job_command(redis_conn, job_id, serializer=SERIALIZER)
     return job_status(redis_conn, job_id, results=False).state
+
+
+def hard_stop(conn: Conn, job_id: str) -> JobState:
+    """Stop a job now. A worker's running job: RQ's stop-job command kills its work horse at once (the
+    worker itself lives on), so the batch in flight may be left unfinished: objects created without their
+    result line, IP or stack master (a re-run reports them as existing). Its device locks are released
+    when it is seen stopped. A job running inside an app cannot be killed from outside: it gets the cancel
+    flag and stops at its next safe point, as with `cancel`. Queued: canceled, as with `cancel`."""
+    return cancel(conn, job_id, hard=True)

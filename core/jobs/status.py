@@ -2,6 +2,11 @@
 counts and finished rows. Every RQ status maps to one JobState; a job whose worker or app stopped
 heartbeating is `abandoned` and one Redis no longer knows is `expired`, so polling always ends. A job seen
 ended by someone else is written down once (`settle`), and its device locks are released.
+
+Redis that cannot be reached right now is not a state of the job: the readers raise QueueUnavailable
+(never `expired`, which means Redis answered and no longer knows the job), so a poller says "unreachable,
+retrying" and keeps following; the job is read again as soon as Redis answers. Jobs started in this process
+while Redis could not be reached (core.jobs.store.LOCAL) are read from here, with or without Redis.
 """
 
 from __future__ import annotations
@@ -17,17 +22,36 @@ from rq.job import Job
 
 from core import defaults
 from core.choices import JobKind, JobMode, JobState
+from core.errors import QueueUnavailable
 from core.jobs.clock import fresh, now, to_datetime, to_epoch
 from core.jobs.connection import Conn, fetch_job, redis_errors, resolve, worker_of
 from core.jobs.locks import release_job_locks
 from core.jobs.states import FINAL_STATES, rq_state
-from core.jobs.store import Store, store_for
+from core.jobs.store import LOCAL, Store, store_for
+from core.settings import Settings
+from core.values import public_url
 
 ABANDONED_TEXT = (
     "The worker running this job stopped answering (killed or crashed). The rows finished before that are "
     "listed; run the import again to create the rest (what exists is skipped)."
 )
 EXPIRED_TEXT = "This job is no longer known: its results expired, or Redis was reset."
+
+
+def locate(conn: Conn, job_id: str) -> tuple[redis.Redis | None, Store]:
+    """Where the job's data is: this process's store for a job started here while Redis could not be
+    reached (even once Redis answers again), else Redis. Raises QueueUnavailable when `conn` is Settings
+    whose Redis cannot be reached right now: the job's state is unknown then, not `expired`."""
+    if LOCAL.get_record(job_id) is not None:
+        return None, LOCAL
+    redis_conn = resolve(conn)
+    if redis_conn is None and isinstance(conn, Settings):
+        raise QueueUnavailable(
+            f"Redis cannot be reached at {public_url(conn.redis_url)}: the job's state is unknown until it "
+            "answers again.",
+            hint="Check that Redis is running; the job itself goes on.",
+        )
+    return redis_conn, store_for(redis_conn)
 
 
 @dataclass(slots=True)
@@ -47,6 +71,7 @@ class JobStatus:
     kind: str = JobKind.IMPORT.value
     enqueued_at: datetime | None = None
     ended_at: datetime | None = None
+    stopping: bool = False  # active, and asked to stop: it stops at its next safe point
 
     @property
     def active(self) -> bool:
@@ -90,10 +115,10 @@ def _state(
 
 
 def job_state(conn: Conn, job_id: str, *, grace: float = defaults.WORKER_HEARTBEAT_GRACE) -> JobState:
-    """The job's state. Every RQ status maps to one state, and a job Redis no longer knows is `expired`."""
-    redis_conn = resolve(conn)
-    store = store_for(redis_conn)
+    """The job's state. Every RQ status maps to one state, and a job Redis no longer knows is `expired`.
+    Raises QueueUnavailable while Redis cannot be reached (see `locate`)."""
     with redis_errors():
+        redis_conn, store = locate(conn, job_id)
         return _state(redis_conn, store, job_id, store.get_record(job_id), grace)[0]
 
 
@@ -138,10 +163,13 @@ def _record_from_rq(job: Job) -> dict[str, Any]:
 def job_status(
     conn: Conn, job_id: str, *, results: bool = True, grace: float = defaults.WORKER_HEARTBEAT_GRACE
 ) -> JobStatus:
-    """State, progress, counts and (with `results`) the finished rows of a job, whoever ran it."""
-    redis_conn = resolve(conn)
-    store = store_for(redis_conn)
+    """State, progress, counts and (with `results`) the finished rows of a job, whoever ran it.
+
+    Raises QueueUnavailable while Redis cannot be reached (a connection that fails, or Settings whose Redis
+    does not answer): "unknown right now", never `expired`, which is only said when Redis answered and no
+    longer knows the job. Pollers catch it, say so and poll again."""
     with redis_errors():
+        redis_conn, store = locate(conn, job_id)
         record = store.get_record(job_id)
         state, job = _state(redis_conn, store, job_id, record, grace)
         if record is None and job is not None:
@@ -149,6 +177,7 @@ def job_status(
         else:
             settle(redis_conn, store, job_id, record, state, job)
         rows = store.results(job_id) if results else []
+        stopping = state.active and store.cancel_requested(job_id)
     record = record or {}
     error = record.get("error") or ""
     if not error and state is JobState.FAILED and job is not None:
@@ -171,6 +200,7 @@ def job_status(
         kind=str(record.get("kind") or JobKind.IMPORT.value),
         enqueued_at=to_datetime(record.get("enqueued_at")),
         ended_at=to_datetime(record.get("ended_at")),
+        stopping=stopping,
     )
 
 

@@ -56,15 +56,16 @@ def import_job(items: list[dict[str, Any]], batch_size: int | None = None) -> di
     conn = job.connection
     locks = RedisLocks(conn, owner=job.id)
     try:
-        return execute_import(
-            RedisStore(conn),
-            job.id,
-            load_settings,
-            [ImportItem.from_data(i) for i in items],
-            locks=locks,
-            batch_size=batch_size,
-            meta=_meta_sink(job),
-        )
+        with locks.kept_alive():  # refreshed while the job runs: a long job never loses its locks midway
+            return execute_import(
+                RedisStore(conn),
+                job.id,
+                load_settings,
+                [ImportItem.from_data(i) for i in items],
+                locks=locks,
+                batch_size=batch_size,
+                meta=_meta_sink(job),
+            )
     finally:
         locks.release_all()
 

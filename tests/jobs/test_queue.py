@@ -50,7 +50,7 @@ def test_a_running_job_runs_and_a_stopped_one_is_stopped(conn: redis.Redis, work
     job = queue_of(conn).enqueue(time.sleep, 60)
     wait_until(lambda: jobs.job_state(conn, job.id, grace=GRACE) is JobState.RUNNING, what="running")
 
-    jobs.cancel(conn, job.id)
+    jobs.hard_stop(conn, job.id)  # a sleep never looks at its cancel flag: only a hard stop ends it
 
     wait_until(lambda: job.get_status() == RQStatus.STOPPED, what="RQ to stop the job")
     status = jobs.job_status(conn, job.id, grace=GRACE)
@@ -106,7 +106,7 @@ def test_a_queued_import_canceled_never_runs(
 
     assert jobs.cancel(conn, handle.job_id) is JobState.CANCELED
 
-    jobs.cancel(conn, blocker.id)
+    jobs.hard_stop(conn, blocker.id)
     wait_until(
         lambda: jobs.worker_alive(conn, QUEUE, grace=GRACE) and blocker.get_status() == RQStatus.STOPPED
     )

@@ -77,3 +77,47 @@ def test_without_redis_the_page_says_so_and_does_not_break(
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")
     at = open_jobs()
     assert any("Redis cannot be reached" in w.value for w in at.warning)
+
+
+HARD_STOP = "Hard stop (kills the worker; the batch in flight may be left unfinished)"
+
+
+def test_a_running_worker_job_has_a_safe_cancel_and_a_separate_clearly_labelled_hard_stop(
+    env: dict, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+    import secrets
+
+    from core.choices import JobKind
+    from core.jobs.queue import enqueue
+
+    marker = f"lnbi-test-jobs-page-{secrets.token_hex(3)}"
+    connection = redis.Redis.from_url(redis_url)
+    owner = RedisJanitor(connection, marker)
+    settings = dataclasses.replace(load_settings(), queue_name=f"{marker}-idle")  # no worker listens there
+    item = ImportItem("default", 2_100_000_001, {"role": "server"}).to_data()
+    handle = enqueue(connection, settings, JobKind.IMPORT, 1, "core.jobs.import_job", [item], None)
+    owner.own(handle.job_id)
+    asked: list[tuple[str, str]] = []
+    try:
+        monkeypatch.setattr(jobs, "cancel", lambda _conn, job_id, **_kw: asked.append(("cancel", job_id)))
+        monkeypatch.setattr(jobs, "hard_stop", lambda _conn, job_id: asked.append(("hard stop", job_id)))
+        at = open_jobs()
+        cancel = next(b for b in at.button if b.key == f"cancel-{handle.job_id}")
+        kill = next(b for b in at.button if b.key == f"kill-{handle.job_id}")
+        assert cancel.label == "Cancel" and "after the batch in flight" in (cancel.help or "")
+        assert kill.label == HARD_STOP
+
+        cancel.click().run()
+        assert not at.exception, at.exception
+        assert asked == [("cancel", handle.job_id)]  # the safe stop, nothing killed
+        next(b for b in at.button if b.key == f"kill-{handle.job_id}").click().run()
+        assert not at.exception, at.exception
+        assert asked == [("cancel", handle.job_id), ("hard stop", handle.job_id)]
+    finally:
+        monkeypatch.undo()
+        try:
+            jobs.cancel(connection, handle.job_id)
+        finally:
+            owner.cleanup()
+            connection.close()
