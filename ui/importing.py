@@ -14,10 +14,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import defaults, jobs
+from core import csvio, defaults, jobs
 from core.choices import JobMode
 from core.errors import ImporterError, QueueUnavailable
-from core.importer import ImportItem, Plan
+from core.importer import ImportItem, Plan, plan_rows
 from core.review import Review
 from core.search import revalidate
 from core.settings import Settings
@@ -75,10 +75,35 @@ def _confirm(settings: Settings, review: Review, plan: Plan, page: PageState) ->
     st.caption(
         "Every row is checked again against NetBox first: what exists by then is skipped, never duplicated."
     )
+    rows = review.importable_rows()
+    plans = plan_rows(rows, primary_ip=settings.create_primary_ip)
+    with st.expander("What each row creates, field by field", icon="🧾"):
+        st.dataframe(
+            [
+                {
+                    "row": row_plan.name,
+                    "object": obj.what,
+                    "name": obj.name,
+                    "fields": ", ".join(f"{name}={value}" for name, value in obj.fields),
+                    "note": obj.note,
+                }
+                for row_plan in plans
+                for obj in row_plan.objects
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        st.download_button(
+            "Download the plan as CSV",
+            data=lambda: csvio.plan_csv_bytes(plans),
+            file_name="librenms-netbox-plan.csv",
+            mime="text/csv",
+            icon="⬇️",
+        )
     go, cancel = st.columns(2)
     if go.button("Import", type="primary", width="stretch"):
         page.confirming = False
-        items = [ImportItem.from_row(row) for row in review.importable_rows()]
+        items = [ImportItem.from_row(row) for row in rows]
         try:
             handle = jobs.start_import(settings, items)
         except ImporterError as exc:

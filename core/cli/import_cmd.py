@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from core import defaults
-from core.choices import JobMode, JobState, Kind, Outcome
+from core.choices import JobMode, JobState, Outcome
 from core.cli.jobs import tally
 from core.cli.output import EXIT_ERROR, EXIT_FAILING, EXIT_OK, SETTINGS_HELP, err, out
-from core.csvio import CsvReport, import_csv, read_table, write_results
+from core.csvio import CsvReport, import_csv, plan_csv_bytes, read_table, write_results
 from core.errors import QueueUnavailable
-from core.importer import ImportItem, ImportReport, LocalLocks, RowResult, run_import
+from core.importer import ImportItem, ImportReport, LocalLocks, RowPlan, RowResult, plan_rows, run_import
 from core.librenms import DeviceFilter, LibreNMSClient
 from core.review import Review, Row
 from core.search import run_search
@@ -70,6 +70,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--results", metavar="OUT.csv", help="write one line per row and its outcome here")
     parser.add_argument(
+        "--plan", metavar="PLAN.csv", help="write the plan (one line per object each row creates) here first"
+    )
+    parser.add_argument(
         "--batch-size",
         type=int,
         default=None,
@@ -99,36 +102,34 @@ def review_csv(settings: Settings, data: bytes, server_key: str) -> tuple[Review
     return result.review, report, result.warnings
 
 
-def would_create(row: Row, *, primary_ip: bool) -> str:
-    """What importing the row would create in NetBox, in words."""
+# the fields of a row's main object its one-line summary names
+SUMMARY_FIELDS = ("cluster", "site", "rack", "device_type", "role", "platform")
 
-    def named(label: str, ref: Any) -> str:
-        return f"{label} {ref.name}" if ref is not None else ""
 
-    if row.kind is Kind.VM:
-        what = f"virtual machine '{row.name}'"
-        details = [named("cluster", row.cluster), named("site", row.site)]
-    elif row.stack is not None:
-        what = (
-            f"virtual chassis '{defaults.STACK_NAME_PATTERN.format(name=row.name)}' with "
-            f"{len(row.stack.members)} member devices"
-        )
-        details = [named("site", row.site), named("rack", row.rack), named("type", row.device_type)]
+def plan_summary(plan: RowPlan) -> str:
+    """A row's plan in one phrase: its main object with the fields that matter, how many others."""
+    main, *others = plan.objects
+    if main.what == "virtual chassis":
+        members = [o for o in others if o.what == "stack member"]
+        fields = dict(members[0].fields) if members else {}
+        text = f"virtual chassis '{main.name}' with {len(members)} member devices"
     else:
-        what = f"device '{row.name}'"
-        details = [named("site", row.site), named("rack", row.rack), named("type", row.device_type)]
-    details += [named("role", row.role), named("platform", row.platform)]
-    text = what + " (" + ", ".join(d for d in details if d) + ")"
-    if primary_ip and row.device.ip:
-        text += f", primary IP {row.device.ip}"
-    return text
+        fields = dict(main.fields)
+        text = f"{main.what} '{main.name}'"
+    shown = [f"{name} {fields[name]}" for name in SUMMARY_FIELDS if name in fields]
+    text += f" ({', '.join(shown)})" if shown else ""
+    address = next((o for o in others if o.what == "IP address"), None)
+    return text + (f", primary IP {address.name}" if address else "")
 
 
-def dry_run_line(row: Row, *, primary_ip: bool) -> str:
-    """One row of `import --dry-run`: librenms_id, name, kind, what would be created (tab-separated)."""
-    return "\t".join(
-        (str(row.device.device_id), row.name, row.kind.value, would_create(row, primary_ip=primary_ip))
-    )
+def dry_run_lines(plan: RowPlan) -> list[str]:
+    """A row of `import --dry-run`: librenms_id, name, kind, the plan in one phrase (tab-separated), then
+    one indented line per object with every field it gets."""
+    lines = ["\t".join((str(plan.key[1]), plan.name, plan.kind.value, plan_summary(plan)))]
+    for obj in plan.objects:
+        fields = ", ".join(f"{name}={value}" for name, value in obj.fields)
+        lines.append(f"    {obj.what} '{obj.name}': {fields}" + (f" ({obj.note})" if obj.note else ""))
+    return lines
 
 
 def existing_result(row: Row) -> dict[str, Any]:
@@ -142,6 +143,16 @@ def existing_result(row: Row) -> dict[str, Any]:
 
 def _progress_line(done: int, total: int, counts: dict[str, int], current: str) -> str:
     return f"{done}/{total}  {tally(counts)}" + (f"  ({current})" if current else "")
+
+
+def _write_plan(path: str, plans: list[RowPlan]) -> bool:
+    try:
+        Path(path).write_bytes(plan_csv_bytes(plans))
+    except OSError as exc:
+        err(f"error: cannot write {path}: {exc.strerror or exc}")
+        return False
+    out(f"wrote the plan of {len(plans)} row(s) to {path}")
+    return True
 
 
 def _write(path: str, results: list[dict[str, Any]]) -> bool:
@@ -219,10 +230,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for row in existing:
         out(f"already in NetBox: {row.name} (librenms_id {row.device.device_id}): {row.existing.url}")
 
+    if args.plan or args.dry_run:
+        plans = plan_rows(rows, primary_ip=settings.create_primary_ip)
+        if args.plan and not _write_plan(args.plan, plans):
+            return EXIT_ERROR
     if args.dry_run:
         out(f"dry run: nothing is imported; the import would send {len(rows)} row(s):")
-        for row in rows:
-            out(dry_run_line(row, primary_ip=settings.create_primary_ip))
+        for plan in plans:
+            for line in dry_run_lines(plan):
+                out(line)
         return EXIT_OK
 
     skipped = [existing_result(row) for row in existing]

@@ -213,3 +213,28 @@ def test_sync_import_creates_the_row_and_then_reports_it_already_in_netbox_with_
     assert skipped["outcome"] == "skipped" and skipped["url"] == first["url"]
     assert "already in NetBox" in skipped["message"]
     assert "0 row(s) to import" in second.stdout and "wrote 1 result(s)" in second.stdout
+
+
+def test_dry_run_shows_every_object_with_its_fields_and_writes_the_plan_csv(env, tmp_path: Path) -> None:
+    lines = export(env, tmp_path)
+    rows = by_id(lines)
+    rows[12].update(role="Core switch", **{"import": "yes"})  # core-sw01: a 3-member stack
+    path = write(tmp_path / "stack.csv", lines)
+
+    result = dry_run(env, path, "--plan", str(tmp_path / "plan.csv"))
+
+    assert result.returncode == 0, result.stderr
+    assert dry_rows(result)[12][2].startswith("virtual chassis 'core-sw01' with 3 member devices")
+    assert "    stack member 'core-sw01-2': name=core-sw01-2" in result.stdout
+    assert "vc_position=2" in result.stdout and "role=Core switch" in result.stdout
+    plan = list(csv.DictReader(io.StringIO((tmp_path / "plan.csv").read_text(encoding="utf-8-sig"))))
+    stack = [line for line in plan if line["librenms_id"] == "12"]
+    assert [line["object"] for line in stack] == [
+        "virtual chassis",
+        "stack member",
+        "stack member",
+        "stack member",
+        "interface",
+        "IP address",
+    ]
+    assert {int(line["librenms_id"]) for line in plan if line["action"] == "create"} == set(dry_rows(result))

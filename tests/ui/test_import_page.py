@@ -303,6 +303,24 @@ def test_import_runs_in_the_app_without_a_worker_and_polls_to_the_end(lab_page, 
         delete_lab_objects(nb, lab)
 
 
+def test_the_confirm_dialog_shows_what_each_row_creates_and_serves_the_plan_as_csv(
+    open_page, download
+) -> None:
+    at = search(open_page(), Hostname="esx01")
+    button(at, "Import 1 ready rows").click().run()
+    plan = next(frame.value for frame in at.dataframe if "object" in frame.value.columns)
+    assert list(plan["object"]) == ["device", "interface", "IP address"]
+    assert "role=Hypervisor" in plan["fields"].iloc[0] and "librenms_id=111" in plan["fields"].iloc[0]
+    lines = list(csv.DictReader(io.StringIO(download(at, "Download the plan as CSV").decode("utf-8-sig"))))
+    assert [(line["row"], line["object"]) for line in lines] == [
+        ("esx01", "device"),
+        ("esx01", "interface"),
+        ("esx01", "IP address"),
+    ]
+    next(b for b in at.button if b.label == "Cancel").click().run()  # nothing is imported
+    assert not at.exception
+
+
 def test_librenms_down_shows_an_error_not_a_traceback(open_page, env, monkeypatch) -> None:
     monkeypatch.setenv("LIBRENMS_URL", "http://127.0.0.1:9")  # discard port: nothing listens
     monkeypatch.setenv("LIBRENMS_TIMEOUT", "2")
