@@ -15,7 +15,9 @@ written by core.jobs. Nothing under either is a pickle.
 | `lnbi:job:<id>:locks`            | set         | the lock keys the job holds now                   | LOCK_TTL_SECONDS       |
 | `lnbi:jobs`                      | sorted set  | recent jobs: job id scored by enqueue time        | trimmed to             |
 |                                  |             |                                                   | RESULT_TTL_SECONDS     |
-| `lnbi:lock:<server>:<device id>` | string      | lock per LibreNMS device; value = the job id      | LOCK_TTL_SECONDS       |
+| `lnbi:lock:<server>:<device id>` | string      | lock per LibreNMS device; value = the job id      | LOCK_TTL_SECONDS,      |
+|                                  |             | (the owner renews both lock keys every            | renewed while the job  |
+|                                  |             | LOCK_REFRESH_SECONDS while it runs)               | runs                   |
 | `lnbi:search:<id>`               | string JSON | a core.search.SearchResult as core.codec writes   | RESULT_TTL_SECONDS     |
 |                                  |             | it: the review's inputs, rebuilt on load          |                        |
 | `lnbi:searches`                  | list JSON   | recent searches, newest first: id, filters, time, | RECENT_SEARCHES_KEPT   |
