@@ -1,8 +1,15 @@
 """Primary IPs: a management interface, the IP on it (reusing an unassigned one, never taking one assigned
-elsewhere) and primary_ip4/6, one bulk request per step for the whole batch."""
+elsewhere) and primary_ip4/6, one bulk request per step for the whole batch.
+
+The address is the device's polling IP as LibreNMS has it (core.librenms.LibreNMSClient.management_address:
+with the prefix length and port of its address list, else as a host address), and each result line says
+where it came from. A failed step costs only the primary IPs of the rows it concerns, never the rows
+themselves: their lines say the primary IP was not set, and why.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -13,13 +20,16 @@ from core.errors import ImporterError, NetBoxAuthError, NetBoxError
 from core.importer.context import RunContext
 from core.importer.results import RowResult
 from core.librenms import LibreDevice, ManagementAddress, RowKey
+from core.librenms.client import FROM_POLLING_ADDRESS_UNREAD
+from core.netbox.bulk import finder
 from core.review import Row
-from core.values import is_ip
+
+NO_ADDRESS = "no primary IP: LibreNMS has no address for this device"
 
 
 def management_addresses(ctx: RunContext, rows: list[Row]) -> dict[RowKey, ManagementAddress]:
-    """(ip, prefix length, interface name) per row, read from LibreNMS with a small pool."""
-    wanted = [r for r in rows if r.device.ip and is_ip(r.device.ip)]
+    """The management address of each row that has one, read from LibreNMS with a small pool. When
+    LibreNMS cannot be read, the polling IP as a host address."""
 
     def one(row: Row) -> tuple[RowKey, ManagementAddress | None]:
         try:
@@ -28,11 +38,17 @@ def management_addresses(ctx: RunContext, rows: list[Row]) -> dict[RowKey, Manag
             return row.key, _fallback_address(row.device)
 
     with ThreadPoolExecutor(max_workers=defaults.INVENTORY_POOL_SIZE) as pool:
-        return {key: addr for key, addr in pool.map(one, wanted) if addr}
+        return {key: addr for key, addr in pool.map(one, rows) if addr}
 
 
-def _fallback_address(device: LibreDevice) -> ManagementAddress:
-    return device.ip, 128 if ":" in device.ip else 32, ""
+def _fallback_address(device: LibreDevice) -> ManagementAddress | None:
+    for value in (device.ip, device.hostname):
+        try:
+            address = ipaddress.ip_address((value or "").strip())
+        except ValueError:
+            continue
+        return ManagementAddress.host(str(address), FROM_POLLING_ADDRESS_UNREAD)
+    return None
 
 
 def assign_primary_ips(
@@ -42,8 +58,16 @@ def assign_primary_ips(
     addresses: dict[RowKey, ManagementAddress],
 ) -> None:
     """Management interface + IP (reusing an unassigned one, never taking one assigned elsewhere) +
-    primary_ip4/6: one bulk request per step for the whole batch; a failure costs only its own row's IP."""
-    todo = [(row, result) for row, result in created if row.key in addresses and result.netbox_id]
+    primary_ip4/6: one bulk request per step for the whole batch; a failure costs only its own rows' IPs.
+    A created row LibreNMS has no address for says so."""
+    todo = []
+    for row, result in created:
+        if not result.netbox_id:
+            continue
+        if row.key in addresses:
+            todo.append((row, result))
+        else:
+            result.extra.append(NO_ADDRESS)
     if not todo:
         return
     batch = _Batch(ctx, kind, [result for _, result in todo], [addresses[row.key] for row, _ in todo])
@@ -67,7 +91,7 @@ class _Batch:
         return self.kind is Kind.DEVICE
 
     def cidr(self, i: int) -> str:
-        return f"{self.addresses[i][0]}/{self.addresses[i][1]}"
+        return self.addresses[i].cidr
 
     def not_set(self, i: int, why: str) -> None:
         self.results[i].extra.append(f"primary IP {self.cidr(i)} not set: {why}")
@@ -76,19 +100,21 @@ class _Batch:
         """The management interface of each object (its LibreNMS port name, else mgmt0)."""
         api = self.ctx.api
         owner = "device" if self.is_device else "virtual_machine"
+        endpoint = api.dcim.interfaces if self.is_device else api.virtualization.interfaces
         ifaces, errors = netbox.bulk_create(
             api,
-            api.dcim.interfaces if self.is_device else api.virtualization.interfaces,
+            endpoint,
             [
                 {
                     owner: result.netbox_id,
-                    "name": address[2] or defaults.MANAGEMENT_INTERFACE,
+                    "name": address.interface or defaults.MANAGEMENT_INTERFACE,
                     **({"type": "virtual"} if self.is_device else {}),
                     "description": "Management (from LibreNMS)",
                 }
                 for result, address in zip(self.results, self.addresses, strict=True)
             ],
             "management interfaces",
+            find=finder(endpoint, {f"{owner}_id": owner, "name": "name"}, (owner, "name")),
         )
         for i, error in errors.items():
             self.not_set(i, f"interface: {error}")
@@ -99,18 +125,30 @@ class _Batch:
         Returns {index: (IP id, "reused" or "created")}."""
         api = self.ctx.api
         object_type = "dcim.interface" if self.is_device else "virtualization.vminterface"
-        plain = [self.addresses[i][0] for i in ifaces]
+        plain = [self.addresses[i].address for i in ifaces]
+        if not plain:
+            return {}
+        try:
+            listed = netbox.call(
+                api,
+                "look up IP addresses",
+                lambda: list(
+                    api.ipam.ip_addresses.filter(address=plain, fields="id,address,assigned_object_id")
+                ),
+            )
+        except NetBoxAuthError:
+            raise
+        except NetBoxError as exc:  # without it, an address NetBox has already could be made twice
+            for i in ifaces:
+                self.not_set(i, f"could not look up whether NetBox has the address already: {exc}")
+            return {}
         known = {}
-        for ip in netbox.call(
-            api,
-            "look up IP addresses",
-            lambda: list(api.ipam.ip_addresses.filter(address=plain, fields="id,address,assigned_object_id")),
-        ):
+        for ip in listed:
             known.setdefault(str(ip.address).split("/")[0], ip)
         reuse: list[tuple[int, int]] = []  # (index, IP id)
         to_create: list[int] = []
         for i in sorted(ifaces):
-            found = known.get(self.addresses[i][0])
+            found = known.get(self.addresses[i].address)
             if found is not None and found.assigned_object_id:
                 self.not_set(i, "NetBox has this address assigned to another object")
             elif found is not None:
@@ -119,17 +157,28 @@ class _Batch:
                 to_create.append(i)
         ip_of: dict[int, tuple[int, str]] = {}
         if reuse:
-            netbox.call(
-                api,
-                "assign existing IP addresses",
-                lambda: api.ipam.ip_addresses.update(
-                    [
-                        {"id": ip_id, "assigned_object_type": object_type, "assigned_object_id": ifaces[i].id}
-                        for i, ip_id in reuse
-                    ]
-                ),
-            )
-            ip_of.update({i: (ip_id, "reused") for i, ip_id in reuse})
+            try:
+                netbox.call(
+                    api,
+                    "assign existing IP addresses",
+                    lambda: api.ipam.ip_addresses.update(
+                        [
+                            {
+                                "id": ip_id,
+                                "assigned_object_type": object_type,
+                                "assigned_object_id": ifaces[i].id,
+                            }
+                            for i, ip_id in reuse
+                        ]
+                    ),
+                )
+            except NetBoxAuthError:
+                raise
+            except NetBoxError as exc:
+                for i, _ in reuse:
+                    self.not_set(i, str(exc))
+            else:
+                ip_of.update({i: (ip_id, "reused") for i, ip_id in reuse})
         records, errors = netbox.bulk_create(
             api,
             api.ipam.ip_addresses,
@@ -144,6 +193,11 @@ class _Batch:
                 for i in to_create
             ],
             "IP addresses",
+            find=finder(
+                api.ipam.ip_addresses,
+                {"address": "address"},
+                ("address", "assigned_object_type", "assigned_object_id"),
+            ),
         )
         for j, error in errors.items():
             self.not_set(to_create[j], error)
@@ -170,4 +224,6 @@ class _Batch:
                 self.not_set(i, str(exc))
             return
         for i, (_, how) in sorted(ip_of.items()):
-            self.results[i].extra.append(f"primary IP {self.cidr(i)} ({how})")
+            self.results[i].extra.append(
+                f"primary IP {self.cidr(i)} ({how}), from {self.addresses[i].source}"
+            )

@@ -40,6 +40,11 @@ class RunContext:
             self.pending.append(result)
             self.done += 1
 
+    def finished_keys(self) -> set[tuple[str, int]]:
+        """The rows that have their result line already, as (server key, LibreNMS id)."""
+        with self.lock:
+            return {(result.server_key, result.librenms_id) for result in self.report.results}
+
     def report_progress(self, current: str) -> None:
         """Report progress and the result lines finished since the last report."""
         with self.lock:

@@ -8,11 +8,13 @@ whole kind of object stops the run and names the missing permission. Jobs carry 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pynetbox
+import requests
 
 from core import defaults, netbox
 from core.choices import Kind, Outcome, RowStatus
@@ -24,12 +26,15 @@ from core.importer.locks import LocalLocks, Locks
 from core.importer.plan import Plan
 from core.importer.recheck import drop_created_meanwhile
 from core.importer.results import ImportReport, RowResult
-from core.importer.stacks import create_stack, devices_by_serial
+from core.importer.stacks import create_stack, existing_members
 from core.importer.writes import create_objects
 from core.librenms import DeviceFilter, LibreNMSClient
+from core.netbox.gateway import failure
 from core.review import Row
 from core.search import run_search
 from core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def run_import(
@@ -97,6 +102,16 @@ def run_import(
 
     try:
         ctx.tag_id = netbox.ensure_import_tag(api)
+    except NetBoxAuthError as exc:
+        report.error = str(exc)
+        return _close(report, api, before, started)
+    except NetBoxError as exc:  # nothing was written yet: every row says so, the job ends normally
+        report.error = f"Nothing was imported: {exc}"
+        for row in ready:
+            ctx.finish(RowResult.of(row, Outcome.SKIPPED, "not attempted: " + report.error))
+        ctx.report_progress("")
+        return _close(report, api, before, started)
+    try:
         ctx.tick("")
         _run_batches(ctx, list(_batches(ready, batch_size)), locks, concurrency)
     except ImportStopped:
@@ -173,23 +188,79 @@ def _import_batch(ctx: RunContext, batch: list[Row], locks: Locks) -> None:
                 ctx.finish(
                     RowResult.of(row, Outcome.SKIPPED, "another import is creating this device right now")
                 )
-        mine = drop_created_meanwhile(ctx, mine)
-        devices = [r for r in mine if r.kind is Kind.DEVICE and r.stack is None]
-        vms = [r for r in mine if r.kind is Kind.VM]
-        stacks = [r for r in mine if r.kind is Kind.DEVICE and r.stack is not None]
-        addresses = management_addresses(ctx, mine) if ctx.settings.create_primary_ip else {}
-        created_devices = create_objects(ctx, devices, Kind.DEVICE)
-        created_vms = create_objects(ctx, vms, Kind.VM)
-        members = devices_by_serial(ctx, [m.serial for row in stacks for m in row.stack.members if m.serial])
-        for row in stacks:
-            created = create_stack(ctx, row, members)
-            if created is not None:
-                created_devices.append(created)
-        if addresses:
-            assign_primary_ips(ctx, created_devices, Kind.DEVICE, addresses)
-            assign_primary_ips(ctx, created_vms, Kind.VM, addresses)
-        for _row, result in created_devices + created_vms:
-            ctx.finish(result)
+        _write_batch(ctx, mine)
     finally:
         locks.release(list(held))
     ctx.tick(batch[-1].name)
+
+
+def _write_batch(ctx: RunContext, rows: list[Row]) -> None:
+    """Write the batch's rows. Every NetBox call is contained: a failure costs only the rows it concerns,
+    which say what failed; only a 403 refusing a whole kind of object (NetBoxAuthError) and a stop leave,
+    after the rows created so far got their result lines."""
+    created: list[tuple[Row, RowResult]] = []
+    try:
+        try:
+            rows = drop_created_meanwhile(ctx, rows)
+        except NetBoxAuthError:
+            raise
+        except NetBoxError as exc:  # without the re-check a row could be created twice: none is
+            for row in rows:
+                ctx.finish(
+                    RowResult.of(
+                        row, Outcome.FAILED, f"not created: NetBox could not be checked for it first: {exc}"
+                    )
+                )
+            return
+        devices = [r for r in rows if r.kind is Kind.DEVICE and r.stack is None]
+        vms = [r for r in rows if r.kind is Kind.VM]
+        stacks = [r for r in rows if r.kind is Kind.DEVICE and r.stack is not None]
+        addresses = management_addresses(ctx, rows) if ctx.settings.create_primary_ip else {}
+        created_devices = create_objects(ctx, devices, Kind.DEVICE)
+        created += created_devices
+        created_vms = create_objects(ctx, vms, Kind.VM)
+        created += created_vms
+        members, lookup_failed = existing_members(ctx, stacks) if stacks else ({}, {})
+        for row in stacks:
+            if row.key in lookup_failed:
+                ctx.finish(
+                    RowResult.of(
+                        row,
+                        Outcome.FAILED,
+                        "stack not created: could not look up whether NetBox has its members already (by "
+                        f"serial): {lookup_failed[row.key]}",
+                    )
+                )
+                continue
+            made = create_stack(ctx, row, members)
+            if made is not None:
+                created_devices.append(made)
+                created.append(made)
+        if ctx.settings.create_primary_ip:
+            assign_primary_ips(ctx, created_devices, Kind.DEVICE, addresses)
+            assign_primary_ips(ctx, created_vms, Kind.VM, addresses)
+    except (ImportStopped, NetBoxAuthError):
+        raise
+    except Exception as exc:  # a failure no step expected: the rows not yet finished say so, the job goes on
+        why = _unexpected(ctx, exc)
+        done = ctx.finished_keys() | {row.key for row, _ in created}
+        for row in rows:
+            if row.key not in done:
+                ctx.finish(RowResult.of(row, Outcome.FAILED, f"not created: {why}"))
+        for _row, result in created:
+            result.extra.append(f"the import of its batch then failed: {why}")
+    finally:
+        for _row, result in created:
+            ctx.finish(result)
+
+
+def _unexpected(ctx: RunContext, exc: Exception) -> str:
+    """A failure no step of the batch handled, in words (never a token)."""
+    if isinstance(exc, ImporterError):
+        return str(exc)
+    if isinstance(exc, (requests.RequestException, pynetbox.RequestError, pynetbox.ContentError)):
+        return str(failure(ctx.api, "import it", exc))
+    log.exception("The import of a batch failed")
+    return (
+        f"an unexpected error ({exc.__class__.__name__}); the log of whoever ran the import has the details"
+    )

@@ -1,25 +1,34 @@
 """Stacks: a virtual chassis with every member as a device; members already in NetBox (by serial) are
-attached, not duplicated."""
+attached, not duplicated.
+
+A stack is whole or not there: when its members cannot be created (or attached), what was made for it —
+the chassis, the members created, the attachments — is undone, whatever the failure (a refusal, a 5xx, a
+timeout); the row then fails saying why, and names what could not be undone, if anything. A chassis or
+members POST whose answer was lost is looked up before it is sent again (core.netbox.bulk), so neither is
+ever created twice.
+"""
 
 from __future__ import annotations
 
-import contextlib
+from dataclasses import dataclass, field
 from typing import Any
-
-import pynetbox
 
 from core import defaults, netbox
 from core.choices import Kind, Outcome
-from core.errors import NetBoxAuthError, NetBoxError
+from core.errors import ImporterError, NetBoxAuthError, NetBoxError
 from core.importer.context import RunContext
+from core.importer.payloads import chassis_name, member_name
 from core.importer.payloads import payload as payload_of
 from core.importer.results import RowResult
+from core.librenms import RowKey
+from core.netbox.bulk import Finder, finder
+from core.netbox.gateway import failure
 from core.review import Row
 
 
 def devices_by_serial(ctx: RunContext, serials: list[str]) -> dict[str, Any]:
-    """NetBox devices with these serials (case-insensitive key), in one request per chunk of serials for
-    the whole batch, so stack members already in NetBox are linked, not duplicated."""
+    """NetBox devices with these serials (case-insensitive key), in one request per chunk of serials, so
+    stack members already in NetBox are linked, not duplicated. Raises NetBoxError."""
     found: dict[str, Any] = {}
     for start in range(0, len(serials), defaults.TARGETED_FILTER_CHUNK):
         chunk = serials[start : start + defaults.TARGETED_FILTER_CHUNK]
@@ -30,74 +39,230 @@ def devices_by_serial(ctx: RunContext, serials: list[str]) -> dict[str, Any]:
     return found
 
 
+def existing_members(ctx: RunContext, stacks: list[Row]) -> tuple[dict[str, Any], dict[RowKey, str]]:
+    """The NetBox devices with the serials of these stacks' members: one lookup for the whole batch; when
+    it fails, one per stack, so a lookup that keeps failing costs only its own stack. Returns (the devices
+    by serial, why the lookup failed by row key). Raises NetBoxAuthError only."""
+
+    def serials(rows: list[Row]) -> list[str]:
+        return [m.serial for row in rows if row.stack for m in row.stack.members if m.serial]
+
+    try:
+        return devices_by_serial(ctx, serials(stacks)), {}
+    except NetBoxAuthError:
+        raise
+    except NetBoxError as exc:
+        if len(stacks) <= 1:
+            return {}, {row.key: str(exc) for row in stacks}
+    found: dict[str, Any] = {}
+    failed: dict[RowKey, str] = {}
+    for row in stacks:
+        try:
+            found.update(devices_by_serial(ctx, serials([row])))
+        except NetBoxAuthError:
+            raise
+        except NetBoxError as exc:
+            failed[row.key] = str(exc)
+    return found, failed
+
+
 def create_stack(ctx: RunContext, row: Row, existing: dict[str, Any]) -> tuple[Row, RowResult] | None:
     """A virtual chassis with every member as a device; members already in NetBox (by serial, looked up
-    for the whole batch in `existing`) are linked."""
-    stack = row.stack
-    assert stack is not None
-    api = ctx.api
-    vc = None
+    for the whole batch in `existing`) are linked. On any failure nothing of the stack is kept: the row is
+    finished as failed (and None returned); a 403 that refuses a whole kind of object is raised, after that."""
+    work = _Stack(ctx, row)
     try:
-        vc_name = defaults.STACK_NAME_PATTERN.format(name=row.name)
-        vc = api.dcim.virtual_chassis.create(
-            {
-                "name": vc_name,
-                "tags": [ctx.tag_id],
-                "comments": f"Stack from LibreNMS device {row.device.device_id}",
-            }
+        result = work.create(existing)
+    except NetBoxAuthError:
+        work.undo()
+        raise
+    except Exception as exc:  # a refusal, a 5xx, a timeout, a dropped connection: this row's alone
+        why = str(exc) if isinstance(exc, ImporterError) else str(failure(ctx.api, "create the stack", exc))
+        ctx.finish(RowResult.of(row, Outcome.FAILED, f"stack not created: {why}{work.undo()}"))
+        return None
+    return row, result
+
+
+class _Refused(ImporterError):
+    """A step of the stack failed; the message says which and why."""
+
+
+@dataclass
+class _Stack:
+    """One stack's creation, step by step, and what it made so far (to undo it)."""
+
+    ctx: RunContext
+    row: Row
+    vc_id: int | None = None
+    made: set[int] = field(default_factory=set)  # ids of the member devices created
+    new: set[tuple[str, str]] = field(default_factory=set)  # (name, serial) of the members to create
+    linked: list[tuple[int, int | None, int | None]] = field(default_factory=list)  # (id, old VC, old pos)
+
+    @property
+    def name(self) -> str:
+        return chassis_name(self.row)
+
+    def create(self, existing: dict[str, Any]) -> RowResult:
+        ctx, row, api = self.ctx, self.row, self.ctx.api
+        stack = row.stack
+        assert stack is not None
+        made, errors = netbox.bulk_create(
+            api,
+            api.dcim.virtual_chassis,
+            [
+                {
+                    "name": self.name,
+                    "tags": [ctx.tag_id],
+                    "comments": f"Stack from LibreNMS device {row.device.device_id}",
+                }
+            ],
+            "virtual chassis",
+            find=_empty_chassis(api),
         )
+        if errors:
+            raise _Refused(f"virtual chassis '{self.name}': {errors[0]}")
+        self.vc_id = made[0].id
         master_id = None
-        notes = []
-        new_members = []
+        notes: list[str] = []
+        links: list[dict[str, Any]] = []
+        new_members: list[tuple[bool, dict[str, Any]]] = []
         for member, mtype in zip(stack.members, row.member_types, strict=True):
             is_master = member is stack.master
             found = existing.get(member.serial.casefold()) if member.serial else None
             if found is not None:
-                found.update({"virtual_chassis": vc.id, "vc_position": member.position})
+                old_vc = getattr(found, "virtual_chassis", None)
+                self.linked.append(
+                    (found.id, getattr(old_vc, "id", old_vc), getattr(found, "vc_position", None))
+                )
+                links.append({"id": found.id, "virtual_chassis": self.vc_id, "vc_position": member.position})
                 notes.append(f"member {member.position} linked to existing device '{found.name}'")
                 if is_master:
                     master_id = found.id
                 continue
             payload = payload_of(row, field_type=ctx.review.index.field_type, tag_id=ctx.tag_id)
             payload.update(
-                name=row.name
-                if is_master
-                else defaults.STACK_MEMBER_PATTERN.format(name=row.name, position=member.position),
-                device_type=mtype.id if mtype else payload.get("device_type"),
+                name=member_name(row, member),
                 serial=member.serial[: defaults.SERIAL_MAX_LENGTH],
-                virtual_chassis=vc.id,
+                virtual_chassis=self.vc_id,
                 vc_position=member.position,
             )
+            if mtype is not None:
+                payload["device_type"] = mtype.id
+            if not payload["serial"]:
+                payload.pop("serial")
             if not is_master:
                 payload.pop("custom_fields", None)  # the LibreNMS id belongs to the stack's master only
-            new_members.append((member, is_master, payload))
-        records = api.dcim.devices.create([p for _, _, p in new_members]) if new_members else []
-        for (_member, is_master, _), record in zip(new_members, records, strict=True):
-            if is_master:
+            self.new.add((payload["name"], payload.get("serial", "")))
+            new_members.append((is_master, payload))
+        if links:
+            netbox.call(
+                api, "attach the existing members to the stack", lambda: api.dcim.devices.update(links)
+            )
+        records, errors = netbox.bulk_create(
+            api,
+            api.dcim.devices,
+            [p for _, p in new_members],
+            "stack members",
+            find=finder(
+                api.dcim.devices,
+                {"name": "name", "site_id": "site"},
+                ("name", "site", "serial", "virtual_chassis", "vc_position"),
+            ),
+        )
+        self.made.update(record.id for record in records.values())
+        if errors:
+            raise _Refused(_members_failed(new_members, errors))
+        for i, record in records.items():
+            if new_members[i][0]:
                 master_id = record.id
         if master_id is not None:
-            vc.update({"master": master_id})
-        notes.insert(0, f"virtual chassis '{vc_name}' with {len(stack.members)} members")
-    except pynetbox.RequestError as exc:
-        if exc.req.status_code == 403:
-            raise NetBoxAuthError(
-                f"NetBox refused to create the stack (403): {netbox.describe_error_body(exc.error)}"
-            ) from None
-        if vc is not None:
-            with contextlib.suppress(Exception):
-                vc.delete()  # leave no empty virtual chassis behind (its members were not created: all-or-nothing)
-        ctx.finish(RowResult.of(row, Outcome.FAILED, f"stack: {netbox.describe_error_body(exc.error)}"))
-        return None
-    except NetBoxError as exc:
-        ctx.finish(RowResult.of(row, Outcome.FAILED, f"stack: {exc}"))
-        return None
-    result = RowResult.of(
-        row,
-        Outcome.CREATED,
-        kind="stack",
-        message="created stack",
-        netbox_id=master_id,
-        url=ctx.review.index.url(Kind.DEVICE, master_id) if master_id else "",
-        extra=notes,
+            try:
+                netbox.call(
+                    api,
+                    "set the stack's master",
+                    lambda: api.dcim.virtual_chassis.update([{"id": self.vc_id, "master": master_id}]),
+                )
+            except NetBoxAuthError:
+                raise
+            except NetBoxError as exc:  # the stack is whole: only the master is left to set in NetBox
+                notes.append(f"master not set: {exc}")
+        notes.insert(0, f"virtual chassis '{self.name}' with {len(stack.members)} members")
+        return RowResult.of(
+            row,
+            Outcome.CREATED,
+            kind="stack",
+            message="created stack",
+            netbox_id=master_id,
+            url=ctx.review.index.url(Kind.DEVICE, master_id) if master_id else "",
+            extra=notes,
+        )
+
+    def undo(self) -> str:
+        """Remove what was made for the stack: its new members, its chassis, and put the devices it
+        attached back where they were. Returns "" when nothing is left, else a sentence naming what is."""
+        if self.vc_id is None:
+            return ""
+        api, vc_id = self.ctx.api, self.vc_id
+        linked = {device_id for device_id, _, _ in self.linked}
+        try:
+            inside = netbox.call(
+                api,
+                "look up the stack's members",
+                lambda: list(api.dcim.devices.filter(virtual_chassis_id=vc_id)),
+            )
+            mine = [
+                d.id
+                for d in inside
+                if d.id not in linked and (d.id in self.made or (d.name, d.serial or "") in self.new)
+            ]
+            _delete(self.ctx, api.dcim.devices, mine, "delete the stack's new members")
+            if self.linked:
+                back = [{"id": i, "virtual_chassis": vc, "vc_position": pos} for i, vc, pos in self.linked]
+                netbox.call(api, "detach the existing members again", lambda: api.dcim.devices.update(back))
+            others = [d for d in inside if d.id not in linked and d.id not in mine]
+            if others:
+                listed = ", ".join(f"'{d.name}'" for d in others)
+                return f"; its virtual chassis '{self.name}' was kept: it also holds {listed}"
+            _delete(self.ctx, api.dcim.virtual_chassis, [vc_id], "delete the stack's virtual chassis")
+        except NetBoxError as exc:
+            return (
+                f"; what was made of it could not be removed ({exc}): delete the virtual chassis '{self.name}' "
+                f"(id {vc_id}) and its new members in NetBox"
+            )
+        self.vc_id = None
+        return ""
+
+
+def _empty_chassis(api: Any) -> Finder:
+    """A chassis this stack's lost POST made: its name and comments, and no member yet."""
+    find = finder(api.dcim.virtual_chassis, {"name": "name"}, ("name", "comments"))
+
+    def empty(items: list[dict]) -> dict[int, Any]:
+        return {i: vc for i, vc in find(items).items() if not getattr(vc, "member_count", 0)}
+
+    return empty
+
+
+def _members_failed(new_members: list[tuple[bool, dict[str, Any]]], errors: dict[int, str]) -> str:
+    texts = set(errors.values())
+    if len(texts) == 1 and len(errors) == len(new_members):
+        return f"its {len(new_members)} member devices could not be created: {texts.pop()}"
+    return "; ".join(
+        f"member {new_members[i][1]['vc_position']} '{new_members[i][1]['name']}' could not be created: {text}"
+        for i, text in sorted(errors.items())
     )
-    return (row, result)
+
+
+def _delete(ctx: RunContext, endpoint: Any, ids: list[int], action: str) -> None:
+    """Delete these objects. A DELETE is repeated on transient failures (core.netbox.retry); when a repeat
+    finds them gone (404: the lost try did it), that is success."""
+    if not ids:
+        return
+    try:
+        netbox.call(ctx.api, action, lambda: endpoint.delete(ids))
+    except NetBoxAuthError:
+        raise
+    except NetBoxError:
+        left = netbox.call(ctx.api, action, lambda: [o.id for o in endpoint.filter(id=ids)])
+        if left:
+            raise

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import Any, NamedTuple, Unpack
 from urllib.parse import quote
 
 from core import defaults
@@ -42,8 +42,30 @@ class InventoryBatch:
     errors: dict[int, str] = field(default_factory=dict)
 
 
-# (address, prefix length, interface name) of a device's polling IP
-ManagementAddress = tuple[str, int, str]
+# Where a management address came from, as a result line says it ("primary IP … (created), from …").
+FROM_ADDRESS_LIST = "LibreNMS' address list"
+FROM_POLLING_ADDRESS_UNLISTED = "LibreNMS' polling address (not in its address list)"
+FROM_POLLING_ADDRESS_NO_LIST = "LibreNMS' polling address: it lists no addresses"
+FROM_POLLING_ADDRESS_UNREAD = "LibreNMS' polling address: its address list could not be read"
+
+
+class ManagementAddress(NamedTuple):
+    """A device's polling IP as the management address: the prefix length and port name LibreNMS lists for
+    it, else a host address (/32, /128) on no named port; and where that came from (FROM_…)."""
+
+    address: str
+    prefixlen: int
+    interface: str = ""
+    source: str = FROM_ADDRESS_LIST
+
+    @property
+    def cidr(self) -> str:
+        return f"{self.address}/{self.prefixlen}"
+
+    @classmethod
+    def host(cls, address: str, source: str) -> ManagementAddress:
+        """The address alone, as a host address (/32 or /128)."""
+        return cls(address, 128 if ":" in address else 32, "", source)
 
 
 class LibreNMSClient:
@@ -157,11 +179,12 @@ class LibreNMSClient:
         self._inventories.clear()
 
     def management_address(self, device: LibreDevice) -> ManagementAddress | None:
-        """(address, prefix length, interface name) of the device's polling IP.
+        """The device's polling IP (`ip`, which is `overwrite_ip` when set) as its management address.
 
-        From `/devices/:id/ip` and `/devices/:id/ports`. None when LibreNMS knows no addresses for the
-        device (404) or the device has no polling IP. When the address list lacks the polling IP, the
-        answer is (ip, 32 or 128, "").
+        From `/devices/:id/ip` and `/devices/:id/ports`: the prefix length and port LibreNMS lists for it.
+        When the list lacks the polling IP, or LibreNMS lists no addresses at all (404 "does not have any IP
+        addresses") — LibreNMS still polls the device at that address — it is a host address (/32, /128),
+        and `source` says so. None only when the device has no polling IP.
         """
         target = _parse_ip(device.ip) or _parse_ip(device.hostname)
         if target is None:
@@ -169,8 +192,7 @@ class LibreNMSClient:
         try:
             rows = self.http.get_list(f"/devices/{device.device_id}/ip", "addresses")
         except LibreNMSNotFound:
-            return None
-        fallback = (str(target), target.max_prefixlen, "")
+            return ManagementAddress.host(str(target), FROM_POLLING_ADDRESS_NO_LIST)
         family = "ipv4" if target.version == 4 else "ipv6"
         for row in rows:
             if not isinstance(row, Mapping):
@@ -181,8 +203,9 @@ class LibreNMSClient:
             prefixlen = as_int(row.get(f"{family}_prefixlen"))
             if prefixlen is None or not 0 <= prefixlen <= target.max_prefixlen:
                 prefixlen = target.max_prefixlen
-            return (str(target), prefixlen, self._port_name(device.device_id, as_int(row.get("port_id"))))
-        return fallback
+            port = self._port_name(device.device_id, as_int(row.get("port_id")))
+            return ManagementAddress(str(target), prefixlen, port, FROM_ADDRESS_LIST)
+        return ManagementAddress.host(str(target), FROM_POLLING_ADDRESS_UNLISTED)
 
     def _port_name(self, device_id: int, port_id: int | None) -> str:
         if port_id is None:

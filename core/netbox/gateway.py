@@ -13,7 +13,8 @@ import pynetbox
 import requests
 
 from core import defaults
-from core.errors import NetBoxSetupError
+from core.errors import NetBoxError, NetBoxSetupError, NetBoxUnreachable
+from core.netbox import retry
 from core.netbox.failures import translate
 from core.settings import Settings
 
@@ -21,20 +22,30 @@ log = logging.getLogger(__name__)
 
 
 class CountingSession(requests.Session):
-    """A requests session that counts what it sends (benchmarks and tests read `count`)."""
+    """A requests session that counts what it sends (benchmarks and tests read `count`), with the settings'
+    timeout, and tries a failed request again where core.netbox.retry says that is safe."""
 
     def __init__(self) -> None:
         super().__init__()
         self.count = 0
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        self.count += 1
-        kwargs.setdefault("timeout", self.timeout)
-        response = super().send(request, **kwargs)
-        log.debug(
-            "NetBox %s %s -> %s", request.method, (request.path_url or "").split("?")[0], response.status_code
-        )
-        return response
+        if kwargs.get("timeout") is None:  # requests passes timeout=None explicitly: it would wait forever
+            kwargs["timeout"] = self.timeout
+        method = request.method or "GET"
+        path = (request.path_url or "").split("?")[0]
+
+        def once() -> requests.Response:
+            self.count += 1
+            try:
+                response = super(CountingSession, self).send(request, **kwargs)
+            except Exception as exc:
+                log.debug("NetBox %s %s -> %s", method, path, exc.__class__.__name__)
+                raise
+            log.debug("NetBox %s %s -> %s", method, path, response.status_code)
+            return response
+
+        return retry.send_with_retries(method, once)
 
     timeout: float = defaults.NETBOX_TIMEOUT
 
@@ -57,11 +68,23 @@ def request_count(api: pynetbox.api) -> int:
 
 
 def call(api: pynetbox.api, action: str, fn: Callable[[], Any]) -> Any:
-    """Run one NetBox call; any failure is raised as our NetBoxError, in words, without the token."""
+    """Run one NetBox call; any failure is raised as our NetBoxError, in words, without the token. (The
+    session has already tried it again where that is safe: core.netbox.retry.)"""
     try:
         return fn()
     except Exception as exc:
-        raise translate(exc, base_url(api), action) from None
+        raise failure(api, action, exc) from None
+
+
+def failure(api: pynetbox.api, action: str, exc: Exception) -> NetBoxError:
+    """`translate`, except that a connection dropped after the request went out is said as such: NetBox
+    was reached, and may have done it."""
+    dropped = isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.Timeout)
+    if dropped and not retry.never_sent(exc):
+        return NetBoxUnreachable(
+            f"NetBox at {base_url(api)} dropped the connection without an answer while trying to {action}."
+        )
+    return translate(exc, base_url(api), action)
 
 
 def auth_header(api: pynetbox.api) -> dict[str, str]:

@@ -26,7 +26,12 @@ from core.errors import (
     LibreNMSTimeout,
     LibreNMSUnreachable,
 )
-from core.librenms import SNMP_CREDENTIAL_KEYS, DeviceFilter, LibreDevice, LibreNMSClient
+from core.librenms import SNMP_CREDENTIAL_KEYS, DeviceFilter, LibreDevice, LibreNMSClient, ManagementAddress
+from core.librenms.client import (
+    FROM_ADDRESS_LIST,
+    FROM_POLLING_ADDRESS_NO_LIST,
+    FROM_POLLING_ADDRESS_UNLISTED,
+)
 from core.settings import LibreNMSServer, Secret
 from devtools.librenms_sim import LibreNMSSimulator
 from tests.conftest import FIXTURES
@@ -678,29 +683,46 @@ def test_inventories_retry_failed_devices_on_the_next_call(
 
 def test_management_address_comes_from_the_ip_and_ports_lists(client: LibreNMSClient) -> None:
     device = client.get_device(12)
-    assert client.management_address(device) == ("10.10.0.2", 24, "Vlan1")
+    address = client.management_address(device)
+    assert address == ManagementAddress("10.10.0.2", 24, "Vlan1", FROM_ADDRESS_LIST)
+    assert (address.address, address.prefixlen, address.interface) == ("10.10.0.2", 24, "Vlan1")
+    assert address.cidr == "10.10.0.2/24" and address.source == "LibreNMS' address list"
 
 
 def test_management_address_for_an_ipv6_device(client: LibreNMSClient) -> None:
     device = client.get_device(301)
-    assert client.management_address(device) == ("2001:db8:40::10", 64, "Vlan1")
+    assert client.management_address(device) == ManagementAddress(
+        "2001:db8:40::10", 64, "Vlan1", FROM_ADDRESS_LIST
+    )
 
 
 def test_management_address_falls_back_to_a_host_address_when_the_list_lacks_it(
     client: LibreNMSClient,
 ) -> None:
     device = client.get_device(53)  # polled via overwrite_ip 10.20.255.1, which no port carries
-    assert client.management_address(device) == ("10.20.255.1", 32, "")
+    address = client.management_address(device)
+    assert address == ManagementAddress("10.20.255.1", 32, "", FROM_POLLING_ADDRESS_UNLISTED)
+    assert (
+        address.source.startswith("LibreNMS' polling address") and "not in its address list" in address.source
+    )
 
 
 def test_management_address_falls_back_when_stored_addresses_lack_it(odd_sim: LibreNMSSimulator) -> None:
     client = make_client(odd_sim.url)
-    assert client.management_address(client.get_device(101)) == ("10.10.20.11", 32, "")
+    assert client.management_address(client.get_device(101)) == ManagementAddress(
+        "10.10.20.11", 32, "", FROM_POLLING_ADDRESS_UNLISTED
+    )
 
 
-def test_management_address_is_none_when_librenms_has_no_addresses(odd_sim: LibreNMSSimulator) -> None:
+def test_management_address_is_the_polling_address_when_librenms_lists_no_addresses(
+    odd_sim: LibreNMSSimulator,
+) -> None:
+    """/devices/:id/ip answers 404 "does not have any IP addresses": LibreNMS still polls the device at its
+    ip (or overwrite_ip), so that is the address, as a host address, and it says where it came from."""
     client = make_client(odd_sim.url)
-    assert client.management_address(client.get_device(12)) is None
+    address = client.management_address(client.get_device(12))
+    assert address == ManagementAddress("10.10.0.2", 32, "", FROM_POLLING_ADDRESS_NO_LIST)
+    assert address.source == "LibreNMS' polling address: it lists no addresses"
 
 
 def test_management_address_is_none_for_a_device_without_ip(
