@@ -15,7 +15,7 @@ from typing import Any
 
 from core import defaults, netbox
 from core.choices import Kind, Outcome
-from core.errors import ImporterError, NetBoxAuthError, NetBoxError
+from core.errors import ImporterError, NetBoxAuthError, NetBoxError, StackStepFailed
 from core.importer.context import RunContext
 from core.importer.payloads import chassis_name, member_name
 from core.importer.payloads import payload as payload_of
@@ -83,10 +83,6 @@ def create_stack(ctx: RunContext, row: Row, existing: dict[str, Any]) -> tuple[R
     return row, result
 
 
-class _Refused(ImporterError):
-    """A step of the stack failed; the message says which and why."""
-
-
 @dataclass
 class _Stack:
     """One stack's creation, step by step, and what it made so far (to undo it)."""
@@ -120,7 +116,7 @@ class _Stack:
             find=_empty_chassis(api),
         )
         if errors:
-            raise _Refused(f"virtual chassis '{self.name}': {errors[0]}")
+            raise StackStepFailed(f"virtual chassis '{self.name}': {errors[0]}")
         self.vc_id = made[0].id
         master_id = None
         notes: list[str] = []
@@ -171,7 +167,7 @@ class _Stack:
         )
         self.made.update(record.id for record in records.values())
         if errors:
-            raise _Refused(_members_failed(new_members, errors))
+            raise StackStepFailed(_members_failed(new_members, errors))
         for i, record in records.items():
             if new_members[i][0]:
                 master_id = record.id
