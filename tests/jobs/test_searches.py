@@ -99,9 +99,9 @@ def test_a_stored_search_is_json_in_redis(conn: redis.Redis, job_settings: Setti
     assert data["format"] == codec.FORMAT and data["server_key"] == "default"
     assert data["filter"] == dataclasses.asdict(result.filter)
     assert len(data["review"]["devices"]) == len(result.review.devices)
-    assert {"devices", "index", "mappings", "options", "stacks", "choices", "shared_sysnames"} == set(
-        data["review"]
-    )
+    assert {
+        "devices", "index", "mappings", "options", "stacks", "choices", "shared_sysnames", "stack_errors",
+    } == set(data["review"])  # fmt: skip
     (entry,) = [e for e in jobs.recent_searches(conn) if e["id"] == search_id]
     assert json.loads(json.dumps(entry)) == entry and entry["rows"] == len(result.review)
 
