@@ -1,16 +1,47 @@
-"""Shared test helpers: in-memory NetBox data built by factories, so pure logic (validation, stacks, CSV,
-grid) is tested without a live NetBox."""
+"""Shared test helpers: in-memory NetBox data built by factories (pure logic is tested without a live
+NetBox), real worker processes, Redis ownership (RedisJanitor), private LibreNMS labs (the fixture devices
+renamed for one test module), and making a lab row ready as an analyst would."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import http.client
+import http.server
+import ipaddress
 import itertools
 import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
-from core.choices import FieldType, Kind
+import pynetbox
+import pytest
+import redis
+
+from core import defaults, jobs, keys
+from core.choices import FieldType, Kind, RowStatus
+from core.importer import ImportItem
 from core.librenms import LibreDevice, Stack, detect_stack
 from core.netbox import Existing, NetBoxIndex, Obj
+from core.review import Options, Review, Row, device_name
+from core.settings import Settings, load_settings
 from devtools import demo_data
-from tests.conftest import FIXTURES
+from devtools.librenms_sim import LibreNMSSimulator, synthesize_devices
+from tests.conftest import DEMO_MAPPINGS, FIXTURES, ROOT, SIM_TOKEN
 
 RAW_DEVICES = json.loads((FIXTURES / "devices.json").read_text(encoding="utf-8"))["devices"]
 NETBOX_URL = "http://netbox.test"
@@ -80,26 +111,6 @@ def existing(
 # ------------------------------------------------------------------ jobs: worker processes, waiting, Redis
 # Shared by tests/jobs and the import tests that run a real worker (`python -m core worker`).
 
-import contextlib  # noqa: E402
-import dataclasses  # noqa: E402
-import os  # noqa: E402
-import secrets  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import zlib  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-import pytest  # noqa: E402
-import redis  # noqa: E402
-
-from core import defaults, jobs, keys  # noqa: E402
-from core.settings import Settings, load_settings  # noqa: E402
-from tests.conftest import ROOT, SIM_TOKEN  # noqa: E402
 
 HEARTBEAT = 1  # the test workers heartbeat every second …
 GRACE = 5  # … so a worker silent for 5 s is dead
@@ -369,17 +380,6 @@ class RedisJanitor:
 # sysNames, serials, IPs and device ids unique to one run, so no two modules import the same device into the
 # shared NetBox, and a module's cleanup can tell its own objects from everyone else's.
 
-import ipaddress  # noqa: E402
-import random  # noqa: E402
-import shutil  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-
-import pynetbox  # noqa: E402
-
-from core.review import Options, Review, Row, device_name  # noqa: E402
-from devtools.librenms_sim import LibreNMSSimulator, synthesize_devices  # noqa: E402
-from tests.conftest import DEMO_MAPPINGS  # noqa: E402
 
 TEMPLATES: list[dict] = RAW_DEVICES  # the fixture devices, in the order the lab copies them
 
@@ -568,10 +568,6 @@ def delete_lab_objects(nb: pynetbox.api, lab: Lab) -> None:
 # To stop a worker at a known point of an import (after its devices are created, before their IPs): the
 # worker's NETBOX_URL is the proxy's, and the proxy holds the requests it is told to until released.
 
-import http.client  # noqa: E402
-import http.server  # noqa: E402
-import threading  # noqa: E402
-import urllib.parse  # noqa: E402
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
 
@@ -661,3 +657,25 @@ def serve_addresses(lab: Lab, addresses: dict[int, list[dict]]) -> None:
         path.write_text(json.dumps({"status": "ok", "addresses": rows}), encoding="utf-8")
     lab.sim.stop()
     lab.sim = LibreNMSSimulator(data_dir=lab.tmp / "librenms", tokens=[SIM_TOKEN]).start()
+
+
+# The choices an analyst makes to get a lab row ready (tests/importer): a role for a device, a cluster for a VM.
+ROLES = {"core-sw01": "core-switch", "dist-sw-b2": "distribution-switch"}  # other devices: access-switch
+HQ_CLUSTER = "kvm-hq"
+
+
+def prepared(lab: Lab, review: Review, row: Row, **overrides: str) -> ImportItem:
+    """The row made ready as an analyst would (a role for a device, a cluster for a VM), as a job item."""
+    if "kind" in overrides:
+        review.apply_kind([row.key], overrides.pop("kind"))
+    if overrides:
+        review.apply_override([row.key], **overrides)
+    row = review.rows[row.key]
+    if row.kind is Kind.DEVICE and row.role is None:
+        template = TEMPLATES[lab.devices[row.device.device_id]["_index"] % len(TEMPLATES)]
+        review.apply_role([row.key], ROLES.get(template_name(template), "access-switch"))
+    elif row.kind is Kind.VM and row.cluster is None:
+        review.apply_cluster([row.key], HQ_CLUSTER)
+    row = review.rows[row.key]
+    assert row.status is RowStatus.READY, f"{row.name}: {row.status.value}: {row.issues_text()}"
+    return ImportItem.from_row(row)

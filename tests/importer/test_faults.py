@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from core import defaults, netbox
-from core.choices import Kind, Outcome, RowStatus
+from core.choices import Outcome
 from core.errors import NetBoxError
 from core.importer import ImportItem, ImportReport, RowResult, run_import
 from core.librenms import DeviceFilter
@@ -31,13 +31,11 @@ from core.search import run_search
 from core.settings import Settings
 from devtools.netbox_proxy import NetBoxProxy
 from tests.conftest import SIM_TOKEN
-from tests.helpers import TEMPLATES, Lab, running_lab, serve_addresses, settings_from, template_name
+from tests.helpers import Lab, prepared, running_lab, serve_addresses, settings_from
 
 RUN = secrets.token_hex(3)
 COPIES = 6
 NO_LIST = "cx-acc01"  # the lab's copy 0 of it: LibreNMS lists no addresses (/devices/:id/ip answers 404)
-ROLES = {"core-sw01": "core-switch", "dist-sw-b2": "distribution-switch"}  # other devices: access-switch
-HQ_CLUSTER = "kvm-hq"
 
 
 @pytest.fixture(scope="module")
@@ -76,24 +74,6 @@ def _fresh(proxy: NetBoxProxy, lab: Lab, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def prepared(lab: Lab, review: Review, row: Row, **overrides: str) -> ImportItem:
-    """The row made ready as an analyst would (a role for a device, a cluster for a VM), as a job item
-    (as in tests/importer/test_run.py)."""
-    if "kind" in overrides:
-        review.apply_kind([row.key], overrides.pop("kind"))
-    if overrides:
-        review.apply_override([row.key], **overrides)
-    row = review.rows[row.key]
-    if row.kind is Kind.DEVICE and row.role is None:
-        template = TEMPLATES[lab.devices[row.device.device_id]["_index"] % len(TEMPLATES)]
-        review.apply_role([row.key], ROLES.get(template_name(template), "access-switch"))
-    elif row.kind is Kind.VM and row.cluster is None:
-        review.apply_cluster([row.key], HQ_CLUSTER)
-    row = review.rows[row.key]
-    assert row.status is RowStatus.READY, f"{row.name}: {row.status.value}: {row.issues_text()}"
-    return ImportItem.from_row(row)
 
 
 def run(settings: Settings, items: list[ImportItem], **options: Any) -> dict[int, RowResult]:

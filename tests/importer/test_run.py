@@ -29,24 +29,26 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from core import jobs, keys, netbox
-from core.choices import JobState, Kind, RowStatus
+from core.choices import JobState
 from core.csvio import rows_to_csv
 from core.importer import ImportItem
 from core.librenms import DeviceFilter
-from core.review import Review, Row
+from core.review import Review
 from core.search import run_search
 from core.settings import Settings
 from tests.helpers import (
     GRACE,
+    HQ_CLUSTER,
     POSITION,
+    ROLES,
     TEMPLATES,
     Lab,
     RedisJanitor,
     WorkerProcess,
+    prepared,
     running_lab,
     settings_from,
     start_worker,
-    template_name,
     wait_for_end,
     wait_until,
     worker_env,
@@ -55,9 +57,6 @@ from tests.helpers import (
 RUN = secrets.token_hex(3)
 QUEUE = f"lnbi-test-import-{RUN}"
 COPIES = 3
-
-ROLES = {"core-sw01": "core-switch", "dist-sw-b2": "distribution-switch"}  # other devices: access-switch
-HQ_CLUSTER = "kvm-hq"
 
 
 def cleanup(nb: pynetbox.api, run: str, nets: list[str]) -> None:
@@ -134,23 +133,6 @@ def _no_faults(lab: Lab) -> Iterator[None]:
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def prepared(lab: Lab, review: Review, row: Row, **overrides: str) -> ImportItem:
-    """The row made ready as an analyst would (a role for a device, a cluster for a VM), as a job item."""
-    if "kind" in overrides:
-        review.apply_kind([row.key], overrides.pop("kind"))
-    if overrides:
-        review.apply_override([row.key], **overrides)
-    row = review.rows[row.key]
-    if row.kind is Kind.DEVICE and row.role is None:
-        template = TEMPLATES[lab.devices[row.device.device_id]["_index"] % len(TEMPLATES)]
-        review.apply_role([row.key], ROLES.get(template_name(template), "access-switch"))
-    elif row.kind is Kind.VM and row.cluster is None:
-        review.apply_cluster([row.key], HQ_CLUSTER)
-    row = review.rows[row.key]
-    assert row.status is RowStatus.READY, f"{row.name}: {row.status.value}: {row.issues_text()}"
-    return ImportItem.from_row(row)
 
 
 def items_for(lab: Lab, review: Review, copy: int, templates: list[str]) -> list[ImportItem]:
