@@ -31,6 +31,7 @@ SERIAL_MAX_LENGTH = 50  # NetBox's limit on serial numbers
 STACK_NAME_PATTERN = "{name}"  # virtual chassis name; member devices are "{name}-{position}"
 STACK_MEMBER_PATTERN = "{name}-{position}"
 MANAGEMENT_INTERFACE = "mgmt0"  # when LibreNMS names no port for the management address
+CHANGELOG_MESSAGE = "LibreNMS import, run {run_id}"  # on every change an import makes in NetBox
 IMPORT_BATCH_SIZE = 50
 IMPORT_CONCURRENCY = 2  # batches in flight: NetBox serves one bulk POST on one core; this machine has 2
 

@@ -63,6 +63,7 @@ class Progress:
 
 @dataclass(slots=True)
 class ImportReport:
+    run_id: str = ""  # named in NetBox's changelog message of every change the run made
     results: list[RowResult] = field(default_factory=list)
     stopped: bool = False
     error: str = ""  # set when the whole job ended early (e.g. a missing permission)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -48,12 +49,38 @@ def run_import(
     nb_api: pynetbox.api | None = None,
     batch_size: int = defaults.IMPORT_BATCH_SIZE,
     concurrency: int = defaults.IMPORT_CONCURRENCY,
+    run_id: str = "",
 ) -> ImportReport:
     """Import the given rows. Never raises for one bad device; raises ImporterError only when nothing can
-    start (LibreNMS/NetBox unreachable, bad token) — a missing permission is reported in `report.error`."""
-    started = time.perf_counter()
-    report = ImportReport()
+    start (LibreNMS/NetBox unreachable, bad token) — a missing permission is reported in `report.error`.
+    Every change it makes in NetBox carries a changelog message naming the run (`run_id`: a job's id; a
+    new one when empty)."""
     api = nb_api or netbox.connect(settings)
+    session = api.http_session
+    previous = getattr(session, "changelog_message", "")
+    report = ImportReport(run_id=run_id or uuid.uuid4().hex)
+    session.changelog_message = defaults.CHANGELOG_MESSAGE.format(run_id=report.run_id)
+    try:
+        return _run(
+            settings, items, report, api, progress, should_stop, locks, librenms, batch_size, concurrency
+        )
+    finally:
+        session.changelog_message = previous
+
+
+def _run(
+    settings: Settings,
+    items: Sequence[ImportItem],
+    report: ImportReport,
+    api: pynetbox.api,
+    progress: ProgressFn | None,
+    should_stop: StopFn | None,
+    locks: Locks | None,
+    librenms: LibreNMSClient | None,
+    batch_size: int,
+    concurrency: int,
+) -> ImportReport:
+    started = time.perf_counter()
     before = netbox.request_count(api)
     locks = locks or LocalLocks()
     items = list({item.key: item for item in items}.values())

@@ -70,6 +70,7 @@ def execute_import(
             should_stop=lambda: store.cancel_requested(job_id),
             locks=locks,
             batch_size=batch_size or defaults.IMPORT_BATCH_SIZE,
+            run_id=job_id,
         )
     except ImporterError as exc:
         return finish(JobState.FAILED, str(exc))

@@ -21,6 +21,21 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 
+WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+def _with_message(body: Any, message: str) -> Any:
+    """The JSON body with `changelog_message` in it (in each item of a bulk body); an empty body (a single
+    DELETE) becomes just the message."""
+    if body is None:
+        return {"changelog_message": message}
+    if isinstance(body, dict):
+        return {"changelog_message": message, **body}
+    if isinstance(body, list):
+        return [_with_message(item, message) if isinstance(item, dict) else item for item in body]
+    return body
+
+
 class CountingSession(requests.Session):
     """A requests session that counts what it sends (benchmarks and tests read `count`), with the settings'
     timeout, and tries a failed request again where core.netbox.retry says that is safe."""
@@ -28,6 +43,15 @@ class CountingSession(requests.Session):
     def __init__(self) -> None:
         super().__init__()
         self.count = 0
+        self.changelog_message = ""  # set for a run: every write this session makes carries it
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        """Every write (POST, PATCH, PUT, DELETE; single or bulk) carries `changelog_message` when one is set,
+        so NetBox's own changelog names the run that made each change."""
+        verb = method.decode() if isinstance(method, bytes) else method
+        if self.changelog_message and verb.upper() in WRITES:
+            kwargs["json"] = _with_message(kwargs.get("json"), self.changelog_message)
+        return super().request(method, url, *args, **kwargs)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if kwargs.get("timeout") is None:  # requests passes timeout=None explicitly: it would wait forever
