@@ -679,3 +679,18 @@ def prepared(lab: Lab, review: Review, row: Row, **overrides: str) -> ImportItem
     row = review.rows[row.key]
     assert row.status is RowStatus.READY, f"{row.name}: {row.status.value}: {row.issues_text()}"
     return ImportItem.from_row(row)
+
+
+@contextlib.contextmanager
+def owned_redis(redis_url: str, marker: str) -> Iterator[redis.Redis]:
+    """A client on the stack's Redis for a test module: the jobs and searches started through core.jobs
+    meanwhile, and every key carrying `marker`, are removed at the end (RedisJanitor), nothing else."""
+    connection = redis.Redis.from_url(redis_url)
+    janitor = RedisJanitor(connection, marker)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            janitor.watch(patch)
+            yield connection
+    finally:
+        janitor.cleanup()
+        connection.close()

@@ -27,9 +27,9 @@ from tests.cli.conftest import read_csv, run
 from tests.helpers import (
     HoldingProxy,
     Lab,
-    RedisJanitor,
     WorkerProcess,
     closed_port,
+    owned_redis,
     running_lab,
     settings_from,
     start_worker,
@@ -43,13 +43,9 @@ QUEUE = f"lnbi-test-cli-locks-{secrets.token_hex(3)}"
 
 @pytest.fixture(scope="module")
 def conn(stack_env: dict[str, str]) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(stack_env["REDIS_URL"])
-    janitor = RedisJanitor(connection, QUEUE)
-    with pytest.MonkeyPatch.context() as patch:
-        janitor.watch(patch)
+    """The stack's Redis; what this module's jobs leave there (marked with QUEUE) is removed at the end."""
+    with owned_redis(stack_env["REDIS_URL"], QUEUE) as connection:
         yield connection
-    janitor.cleanup()
-    connection.close()
 
 
 @pytest.fixture(scope="module")

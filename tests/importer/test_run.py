@@ -43,8 +43,8 @@ from tests.helpers import (
     ROLES,
     TEMPLATES,
     Lab,
-    RedisJanitor,
     WorkerProcess,
+    owned_redis,
     prepared,
     running_lab,
     settings_from,
@@ -84,13 +84,8 @@ def cleanup(nb: pynetbox.api, run: str, nets: list[str]) -> None:
 @pytest.fixture(scope="module")
 def conn(stack_env: dict[str, str]) -> Iterator[redis.Redis]:
     """The stack's Redis; what this module's jobs leave there (marked with QUEUE) is removed at the end."""
-    connection = redis.Redis.from_url(stack_env["REDIS_URL"])
-    janitor = RedisJanitor(connection, QUEUE)
-    with pytest.MonkeyPatch.context() as patch:
-        janitor.watch(patch)
+    with owned_redis(stack_env["REDIS_URL"], QUEUE) as connection:
         yield connection
-    janitor.cleanup()
-    connection.close()
 
 
 @pytest.fixture(scope="module")
