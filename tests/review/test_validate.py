@@ -462,7 +462,7 @@ def made(nb: pynetbox.api, nb_api: pynetbox.api, reference_data: pynetbox.api) -
         iface = nb.dcim.interfaces.create(device=objects["ip"].id, name="mgmt0", type="1000base-t")
         addresses.append(
             nb.ipam.ip_addresses.create(
-                address=f"{by_ip.ip}/24", assigned_object_type="dcim.interface", assigned_object_id=iface.id
+                address=f"{by_ip.ip}/32", assigned_object_type="dcim.interface", assigned_object_id=iface.id
             )
         )
         objects["ip"].update({"primary_ip4": addresses[0].id})
