@@ -81,6 +81,8 @@ class Outcome(StrEnum):
     """What the import did with one row."""
 
     CREATED = "created"
+    COMPLETED = "completed"  # NetBox had it from an earlier, interrupted run: what was missing was added
+    PARTIAL = "partial"  # created, but a step failed (primary IP, stack master): a repair completes it
     SKIPPED = "skipped"
     FAILED = "failed"
 
@@ -120,3 +122,4 @@ class JobMode(StrEnum):
 class JobKind(StrEnum):
     IMPORT = "import"
     SEARCH = "search"
+    UNDO = "undo"  # the undo of an import run: a run of its own

@@ -10,6 +10,11 @@ written by core.jobs. Nothing under either is a pickle.
 |                                  |             | counts, error, times (imports and searches)       |                        |
 | `lnbi:job:<id>:results`          | list JSON   | one RowResult per finished row, appended as they  | RESULT_TTL_SECONDS     |
 |                                  |             | finish (a stopped or killed job keeps them)       |                        |
+| `lnbi:job:<id>:objects`         | list JSON   | an import or undo run's record: each NetBox       | RUN_TTL_SECONDS        |
+|                                  |             | object it made, changed or deleted, appended when |                        |
+|                                  |             | NetBox confirmed it (core.runs.recorder)          |                        |
+| `lnbi:job:<id>:plan`             | string JSON | the run's plan: per row what it creates or skips  | RUN_TTL_SECONDS        |
+| `lnbi:job:<id>:items`            | string JSON | the run's rows (ids and choices), for its resume  | RUN_TTL_SECONDS        |
 | `lnbi:job:<id>:cancel`           | string      | cancel flag: the job stops at its next batch      | JOB_TIMEOUT_SECONDS    |
 | `lnbi:job:<id>:alive`            | string      | heartbeat of a job running inside the app         | WORKER_HEARTBEAT_GRACE |
 | `lnbi:job:<id>:locks`            | set         | the lock keys the job holds now                   | LOCK_TTL_SECONDS       |
@@ -37,6 +42,21 @@ def job(job_id: str) -> str:
 def job_results(job_id: str) -> str:
     """The job's finished rows (a list of JSON RowResults)."""
     return f"{PREFIX}job:{job_id}:results"
+
+
+def job_objects(job_id: str) -> str:
+    """The run's record: the NetBox objects it made, changed or deleted (a list of JSON RunObjects)."""
+    return f"{PREFIX}job:{job_id}:objects"
+
+
+def job_plan(job_id: str) -> str:
+    """The run's plan (JSON)."""
+    return f"{PREFIX}job:{job_id}:plan"
+
+
+def job_items(job_id: str) -> str:
+    """The run's rows as ImportItem data (JSON): what its resume imports again."""
+    return f"{PREFIX}job:{job_id}:items"
 
 
 def job_cancel(job_id: str) -> str:

@@ -7,7 +7,8 @@ optionally a regex on the body); the first rule that matches and still has uses 
 - ``error``: answer ``status`` (500, 502, …) without forwarding: NetBox never sees the request;
 - ``drop``: forward, read NetBox's answer, then close the connection without a byte of it: the client sees
   a dropped connection, but NetBox did the work (a POST committed!);
-- ``reset``: close the connection without forwarding (a request lost on the way);
+- ``reset``: close the connection without forwarding (a request lost on the way), after ``delay`` seconds
+  (a test kills the client meanwhile: a process killed just before this write);
 - ``delay``: wait ``delay`` seconds, then forward and answer;
 - ``stall``: forward, then hold NetBox's answer for ``delay`` seconds before sending it (a client with a
   shorter read timeout gives up although NetBox committed).
@@ -181,6 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if rule is not None and rule.action == "reset":
             state.record(Seen(self.command, target, action, 0))
+            time.sleep(rule.delay)  # a client killed meanwhile never sent it: NetBox never sees it
             self._hang_up()
             return
         if rule is not None and rule.action == "delay":

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from core.cli import check, import_cmd, jobs, validate, worker
+from core.cli import check, import_cmd, jobs, runs, validate, worker
 from core.cli.output import (
     EXIT_CODES_HELP,
     EXIT_ERROR,
@@ -50,6 +50,7 @@ COMMANDS: list[ParserBuilder] = [
     validate.add_parser,
     import_cmd.add_parser,
     jobs.add_parser,
+    runs.add_parser,
     worker.add_parser,
 ]
 

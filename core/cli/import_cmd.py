@@ -18,7 +18,7 @@ from core.cli.jobs import tally
 from core.cli.output import EXIT_ERROR, EXIT_FAILING, EXIT_OK, SETTINGS_HELP, err, out
 from core.csvio import CsvReport, import_csv, plan_csv_bytes, read_table, write_results
 from core.errors import QueueUnavailable
-from core.importer import ImportItem, ImportReport, LocalLocks, RowPlan, RowResult, plan_rows, run_import
+from core.importer import ImportItem, RowPlan, RowResult, plan_rows
 from core.librenms import DeviceFilter, LibreNMSClient
 from core.review import Review, Row
 from core.search import run_search
@@ -165,35 +165,23 @@ def _write(path: str, results: list[dict[str, Any]]) -> bool:
     return True
 
 
-def _run_here(settings: Settings, items: list[ImportItem], show, batch_size: int | None) -> ImportReport:
-    """`--sync`: the import in this process, under the device locks worker jobs take (Redis, refreshed while
-    it runs); only without Redis under this process's own locks, which the note says."""
+def _run_here(settings: Settings, items: list[ImportItem], show, batch_size: int | None) -> str:
+    """`--sync`: the import in this process, as a run with its record (core.jobs.run_here) and under the
+    device locks worker jobs take (Redis, refreshed while it runs); only without Redis under this process's
+    own locks, which the note says. Returns the run's id."""
     from core import jobs
 
-    conn = jobs.connect_or_none(settings)
-    locks = jobs.RedisLocks(conn) if conn is not None else LocalLocks()
-    if conn is None:
+    if jobs.connect_or_none(settings) is None:
         err(
             f"note: Redis cannot be reached at {public_url(settings.redis_url)}: the device locks are this "
             "process's only, so a worker job importing the same devices now is not kept from creating them too"
         )
-
-    def go() -> ImportReport:
-        return run_import(
-            settings,
-            items,
-            progress=lambda p, _new: show(p.done, p.total, p.counts, p.current),
-            locks=locks,
-            batch_size=batch_size or defaults.IMPORT_BATCH_SIZE,
-        )
-
-    if not isinstance(locks, jobs.RedisLocks):
-        return go()
-    try:
-        with locks.kept_alive():
-            return go()
-    finally:
-        locks.release_all()
+    return jobs.run_here(
+        settings,
+        items=items,
+        batch_size=batch_size,
+        meta=lambda r: show(r.get("done", 0), r.get("total", 0), r.get("counts", {}), r.get("current", "")),
+    )
 
 
 def _poll(conn, job_id: str, *, results: bool = False):
@@ -256,13 +244,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     from core import jobs
 
-    error, state = "", JobState.FINISHED
     if args.sync:
-        final = _run_here(settings, items, show, args.batch_size)
-        results = [r.as_dict() for r in final.results]
-        error = final.error
-        if final.stopped:
-            state = JobState.STOPPED
+        run_id = _run_here(settings, items, show, args.batch_size)
+        status = _poll(jobs.connect_or_none(settings), run_id, results=True)
+        results, error, state = status.results, status.error, status.state
+        out(f"run {run_id}")
     else:
         handle = jobs.start_import(settings, items, batch_size=args.batch_size)
         conn = jobs.connect_or_none(settings) if handle.mode == JobMode.WORKER else None

@@ -19,8 +19,8 @@ CANCEL_HELP = (
 )
 KILL_HELP = (
     "hard stop: kill the work horse running this job at once (the worker goes on); the batch in flight may "
-    "be left unfinished: objects without their result line, IP or stack master (a re-run reports them as "
-    "existing). A job running inside an app cannot be killed: it stops after its batch, as with --cancel"
+    "be left unfinished: objects without their result line, IP or stack master (`runs resume` or a re-run "
+    "completes them). A job running inside an app cannot be killed: it stops after its batch, as with --cancel"
 )
 
 
@@ -56,7 +56,7 @@ def _stop(conn: Conn, job_id: str, *, hard: bool) -> str:
     if hard and before.mode == JobMode.WORKER:
         return (
             f"{line}: hard stop sent: its work horse is killed (the worker goes on); the batch in flight may be "
-            "left unfinished (a re-run reports what exists)"
+            f"left unfinished (`python -m core runs resume {job_id}` completes it)"
         )
     if hard:
         line += ": it runs inside an app and cannot be killed from here"

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import defaults, netbox
-from core.choices import Kind
+from core.choices import Kind, Outcome
 from core.errors import ImporterError, NetBoxAuthError, NetBoxError
 from core.importer.context import RunContext
+from core.importer.repair import completed
 from core.importer.results import RowResult
 from core.librenms import LibreDevice, ManagementAddress, RowKey
 from core.librenms.client import FROM_POLLING_ADDRESS_UNREAD
@@ -56,21 +57,24 @@ def assign_primary_ips(
     created: list[tuple[Row, RowResult]],
     kind: Kind,
     addresses: dict[RowKey, ManagementAddress],
+    *,
+    repair: bool = False,
 ) -> None:
     """Management interface + IP (reusing an unassigned one, never taking one assigned elsewhere) +
-    primary_ip4/6: one bulk request per step for the whole batch; a failure costs only its own rows' IPs.
-    A created row LibreNMS has no address for says so."""
+    primary_ip4/6: one bulk request per step for the whole batch; a failure costs only its own rows' IPs
+    (and marks them partial: a repair completes them). A created row LibreNMS has no address for says so.
+    `repair`: the objects are from an earlier, unfinished run: an interface or IP it made is used again."""
     todo = []
     for row, result in created:
         if not result.netbox_id:
             continue
         if row.key in addresses:
             todo.append((row, result))
-        else:
+        elif result.outcome is not Outcome.SKIPPED:  # a repair row without an address is only "exists"
             result.extra.append(NO_ADDRESS)
     if not todo:
         return
-    batch = _Batch(ctx, kind, [result for _, result in todo], [addresses[row.key] for row, _ in todo])
+    batch = _Batch(ctx, kind, [result for _, result in todo], [addresses[row.key] for row, _ in todo], repair)
     ifaces = batch.interfaces()
     ip_of = batch.place(ifaces)
     if ip_of:
@@ -85,6 +89,7 @@ class _Batch:
     kind: Kind
     results: list[RowResult]
     addresses: list[ManagementAddress]
+    repair: bool = False
 
     @property
     def is_device(self) -> bool:
@@ -93,32 +98,46 @@ class _Batch:
     def cidr(self, i: int) -> str:
         return self.addresses[i].cidr
 
-    def not_set(self, i: int, why: str) -> None:
-        self.results[i].extra.append(f"primary IP {self.cidr(i)} not set: {why}")
+    def not_set(self, i: int, why: str, *, fault: bool = True) -> None:
+        """The object's primary IP is not set, and why. A `fault` (a NetBox call failed, not a fact of the
+        data) leaves the row partial: a repair completes it."""
+        result = self.results[i]
+        result.extra.append(f"primary IP {self.cidr(i)} not set: {why}")
+        if fault and result.outcome in (Outcome.CREATED, Outcome.COMPLETED):
+            result.outcome = Outcome.PARTIAL
 
     def interfaces(self) -> dict[int, Any]:
         """The management interface of each object (its LibreNMS port name, else mgmt0)."""
         api = self.ctx.api
         owner = "device" if self.is_device else "virtual_machine"
         endpoint = api.dcim.interfaces if self.is_device else api.virtualization.interfaces
-        ifaces, errors = netbox.bulk_create(
-            api,
-            endpoint,
-            [
-                {
-                    owner: result.netbox_id,
-                    "name": address.interface or defaults.MANAGEMENT_INTERFACE,
-                    **({"type": "virtual"} if self.is_device else {}),
-                    "description": "Management (from LibreNMS)",
-                }
-                for result, address in zip(self.results, self.addresses, strict=True)
-            ],
-            "management interfaces",
-            find=finder(endpoint, {f"{owner}_id": owner, "name": "name"}, (owner, "name")),
+        payloads = [
+            {
+                owner: result.netbox_id,
+                "name": address.interface or defaults.MANAGEMENT_INTERFACE,
+                **({"type": "virtual"} if self.is_device else {}),
+                "description": "Management (from LibreNMS)",
+            }
+            for result, address in zip(self.results, self.addresses, strict=True)
+        ]
+        find = finder(endpoint, {f"{owner}_id": owner, "name": "name"}, (owner, "name"))
+        there: dict[int, Any] = {}
+        if self.repair:  # the earlier run may have made them
+            try:
+                there = netbox.call(api, "look up management interfaces", lambda: find(payloads))
+            except NetBoxAuthError:
+                raise
+            except NetBoxError as exc:
+                for i in range(len(payloads)):
+                    self.not_set(i, f"could not look up its interface: {exc}")
+                return {}
+        rest = [i for i in range(len(payloads)) if i not in there]
+        made, errors = netbox.bulk_create(
+            api, endpoint, [payloads[i] for i in rest], "management interfaces", find=find
         )
-        for i, error in errors.items():
-            self.not_set(i, f"interface: {error}")
-        return ifaces
+        for j, error in errors.items():
+            self.not_set(rest[j], f"interface: {error}")
+        return {**there, **{rest[j]: iface for j, iface in made.items()}}
 
     def place(self, ifaces: dict[int, Any]) -> dict[int, tuple[int, str]]:
         """The IP on each interface: an unassigned one NetBox has is reused, else one is created.
@@ -133,7 +152,9 @@ class _Batch:
                 api,
                 "look up IP addresses",
                 lambda: list(
-                    api.ipam.ip_addresses.filter(address=plain, fields="id,address,assigned_object_id")
+                    api.ipam.ip_addresses.filter(
+                        address=plain, fields="id,address,assigned_object_type,assigned_object_id"
+                    )
                 ),
             )
         except NetBoxAuthError:
@@ -147,15 +168,17 @@ class _Batch:
             known.setdefault(str(ip.address).split("/")[0], ip)
         reuse: list[tuple[int, int]] = []  # (index, IP id)
         to_create: list[int] = []
+        ip_of: dict[int, tuple[int, str]] = {}
         for i in sorted(ifaces):
             found = known.get(self.addresses[i].address)
-            if found is not None and found.assigned_object_id:
-                self.not_set(i, "NetBox has this address assigned to another object")
+            if found is not None and _on(found, object_type, ifaces[i].id):
+                ip_of[i] = (found.id, "already on its interface")  # an earlier, unfinished run put it there
+            elif found is not None and found.assigned_object_id:
+                self.not_set(i, "NetBox has this address assigned to another object", fault=False)
             elif found is not None:
                 reuse.append((i, found.id))
             else:
                 to_create.append(i)
-        ip_of: dict[int, tuple[int, str]] = {}
         if reuse:
             try:
                 netbox.call(
@@ -227,3 +250,9 @@ class _Batch:
             self.results[i].extra.append(
                 f"primary IP {self.cidr(i)} ({how}), from {self.addresses[i].source}"
             )
+            completed(self.results[i], "primary IP")
+
+
+def _on(ip: Any, object_type: str, interface_id: int) -> bool:
+    """Whether the IP is assigned to this interface."""
+    return ip.assigned_object_id == interface_id and str(ip.assigned_object_type or "") == object_type

@@ -40,9 +40,33 @@ class RowPlan:
     url: str = ""  # the NetBox object a skipped row already is
 
 
-def plan_rows(rows: Iterable[Row], *, primary_ip: bool = True) -> list[RowPlan]:
-    """The plan of every ticked row, in order: what is created, what is skipped, what is left out and why."""
-    return [_plan(row, primary_ip) for row in rows if row.selected]
+def plan_rows(rows: Iterable[Row], *, primary_ip: bool = True, ticked_only: bool = True) -> list[RowPlan]:
+    """The plan of every ticked row (every row: `ticked_only=False`), in order: what is created, what is
+    skipped, what is left out and why."""
+    return [_plan(row, primary_ip) for row in rows if row.selected or not ticked_only]
+
+
+def plan_lines(plans: Iterable[RowPlan]) -> list[dict[str, str]]:
+    """The plan as JSON-ready lines, one per object a row creates (a skipped or left-out row: one line
+    with why): what a run's record keeps and the Runs page shows."""
+    lines = []
+    for plan in plans:
+        head = {
+            "server": plan.key[0],
+            "librenms_id": str(plan.key[1]),
+            "name": plan.name,
+            "action": plan.action.value,
+            "reason": plan.reason,
+            "url": plan.url,
+        }
+        if not plan.objects:
+            lines.append({**head, "object": "", "object_name": "", "fields": "", "note": ""})
+        for obj in plan.objects:
+            fields = "; ".join(f"{name}={value}" for name, value in obj.fields)
+            lines.append(
+                {**head, "object": obj.what, "object_name": obj.name, "fields": fields, "note": obj.note}
+            )
+    return lines
 
 
 def _plan(row: Row, primary_ip: bool) -> RowPlan:

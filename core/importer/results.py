@@ -69,6 +69,9 @@ class ImportReport:
     error: str = ""  # set when the whole job ended early (e.g. a missing permission)
     netbox_requests: int = 0
     seconds: float = 0.0
+    objects: list[dict[str, Any]] = field(default_factory=list)  # what NetBox confirmed (core.runs.objects)
+    record_lost: bool = False  # the record's store failed: NetBox's changelog has the whole run
+    by: str = ""  # the NetBox user its changes are in the changelog under
 
     def counts(self) -> dict[str, int]:
         counts = {o.value: 0 for o in Outcome}

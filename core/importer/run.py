@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pynetbox
@@ -24,18 +24,22 @@ from core.importer.addresses import assign_primary_ips, management_addresses
 from core.importer.context import ProgressFn, RunContext, StopFn
 from core.importer.items import ImportItem
 from core.importer.locks import LocalLocks, Locks
-from core.importer.plan import Plan
+from core.importer.plan import Plan, plan_lines, plan_rows
 from core.importer.recheck import drop_created_meanwhile
+from core.importer.repair import Unfinished, set_masters, split_unfinished
 from core.importer.results import ImportReport, RowResult
-from core.importer.stacks import create_stack, existing_members
+from core.importer.stacks import create_stack, existing_members, leftover_chassis
 from core.importer.writes import create_objects
 from core.librenms import DeviceFilter, LibreNMSClient
 from core.netbox.gateway import failure
 from core.review import Row
+from core.runs.recorder import Recorder, Sink, recording
 from core.search import run_search
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+PlanFn = Callable[[list[dict[str, str]]], None]
 
 
 def run_import(
@@ -50,22 +54,47 @@ def run_import(
     batch_size: int = defaults.IMPORT_BATCH_SIZE,
     concurrency: int = defaults.IMPORT_CONCURRENCY,
     run_id: str = "",
+    resumes: str = "",
+    record: Sink | None = None,
+    on_plan: PlanFn | None = None,
 ) -> ImportReport:
     """Import the given rows. Never raises for one bad device; raises ImporterError only when nothing can
     start (LibreNMS/NetBox unreachable, bad token) — a missing permission is reported in `report.error`.
-    Every change it makes in NetBox carries a changelog message naming the run (`run_id`: a job's id; a
-    new one when empty)."""
+
+    A run: every change it makes in NetBox carries a changelog message naming it (`run_id`: a job's id; a
+    new one when empty; `resumes`: the run it resumes, named too, so that run's undo covers this one's
+    changes). Each object NetBox confirms is passed to `record` at once (core.runs.recorder); `on_plan`
+    gets the plan (core.importer.plan.plan_lines) before anything is written. Rows an earlier, unfinished
+    run made are completed (core.importer.repair)."""
     api = nb_api or netbox.connect(settings)
     session = api.http_session
     previous = getattr(session, "changelog_message", "")
     report = ImportReport(run_id=run_id or uuid.uuid4().hex)
-    session.changelog_message = defaults.CHANGELOG_MESSAGE.format(run_id=report.run_id)
+    session.changelog_message = (
+        defaults.RESUME_MESSAGE.format(run_id=report.run_id, resumed=resumes)
+        if resumes
+        else defaults.CHANGELOG_MESSAGE.format(run_id=report.run_id)
+    )
+    recorder = Recorder(record)
     try:
-        return _run(
-            settings, items, report, api, progress, should_stop, locks, librenms, batch_size, concurrency
-        )
+        with recording(api, recorder):
+            return _run(
+                settings,
+                items,
+                report,
+                api,
+                progress,
+                should_stop,
+                locks,
+                librenms,
+                batch_size,
+                concurrency,
+                on_plan,
+            )
     finally:
         session.changelog_message = previous
+        report.objects = [o.as_dict() for o in recorder.objects]
+        report.record_lost = recorder.lost
 
 
 def _run(
@@ -79,6 +108,7 @@ def _run(
     librenms: LibreNMSClient | None,
     batch_size: int,
     concurrency: int,
+    on_plan: PlanFn | None,
 ) -> ImportReport:
     started = time.perf_counter()
     before = netbox.request_count(api)
@@ -108,7 +138,10 @@ def _run(
         should_stop=should_stop or (lambda: False),
         total=len(items),
     )
-    ready = _sort_out(ctx, items)
+    ready, maybe_unfinished = _sort_out(ctx, items)
+    if on_plan is not None:
+        rows = [ctx.review.rows[i.key] for i in items if i.key in ctx.review.rows]
+        on_plan(plan_lines(plan_rows(rows, primary_ip=settings.create_primary_ip, ticked_only=False)))
     plan = Plan.of(ready, primary_ip=settings.create_primary_ip)
     try:
         needed = plan.permissions(primary_ip=settings.create_primary_ip) if ready else []
@@ -124,6 +157,7 @@ def _run(
         )
         for row in ready:
             ctx.finish(RowResult.of(row, Outcome.SKIPPED, "not attempted: " + report.error))
+        _finish_exists(ctx, maybe_unfinished)
         ctx.report_progress("")
         return _close(report, api, before, started)
 
@@ -136,11 +170,12 @@ def _run(
         report.error = f"Nothing was imported: {exc}"
         for row in ready:
             ctx.finish(RowResult.of(row, Outcome.SKIPPED, "not attempted: " + report.error))
+        _finish_exists(ctx, maybe_unfinished)
         ctx.report_progress("")
         return _close(report, api, before, started)
     try:
         ctx.tick("")
-        _run_batches(ctx, list(_batches(ready, batch_size)), locks, concurrency)
+        _run_batches(ctx, list(_batches(ready + maybe_unfinished, batch_size)), locks, concurrency)
     except ImportStopped:
         report.stopped = True
     except NetBoxAuthError as exc:
@@ -148,9 +183,11 @@ def _run(
     return _close(report, api, before, started)
 
 
-def _sort_out(ctx: RunContext, items: Sequence[ImportItem]) -> list[Row]:
-    """The rows to write; the others get their result line now (gone from LibreNMS, exists, not ready)."""
-    ready = []
+def _sort_out(ctx: RunContext, items: Sequence[ImportItem]) -> tuple[list[Row], list[Row]]:
+    """The rows to write, and those NetBox has already that an earlier run may have left unfinished (the
+    repair looks at them under the locks); the others get their result line now (gone from LibreNMS, not
+    ready, or NetBox has them and no import made them unfinished)."""
+    ready, maybe_unfinished = [], []
     for item in items:
         row = ctx.review.rows.get(item.key)
         if row is None:
@@ -164,20 +201,41 @@ def _sort_out(ctx: RunContext, items: Sequence[ImportItem]) -> list[Row]:
                 )
             )
         elif row.status is RowStatus.EXISTS and row.existing is not None:
-            ctx.finish(RowResult.exists(row, row.existing))
+            maybe_unfinished.append(row)
         elif row.status is not RowStatus.READY:
             ctx.finish(
                 RowResult.of(row, Outcome.FAILED, f"not ready ({row.status.value}): {row.issues_text()}")
             )
         else:
             ready.append(row)
-    return ready
+    return ready, maybe_unfinished
+
+
+def _finish_exists(ctx: RunContext, rows: Sequence[Row]) -> None:
+    for row in rows:
+        assert row.existing is not None
+        ctx.finish(RowResult.exists(row, row.existing))
 
 
 def _close(report: ImportReport, api: pynetbox.api, before: int, started: float) -> ImportReport:
+    report.by = _changed_by(api, report)
     report.netbox_requests = netbox.request_count(api) - before
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _changed_by(api: pynetbox.api, report: ImportReport) -> str:
+    """The NetBox user the run's changes are under, as NetBox's changelog names it ("" before any write)."""
+    session = api.http_session
+    write_log = getattr(session, "write_log", None)
+    first = next((o for o in getattr(write_log, "objects", []) if o.request_id), None)
+    if first is None:
+        return ""
+    try:
+        change = next(iter(api.core.object_changes.filter(request_id=first.request_id, limit=1)), None)
+    except Exception:  # only the name on the run's record: the changelog still has it
+        return ""
+    return str(getattr(change, "user_name", "") or "")
 
 
 def _batches(rows: Sequence[Row], size: int) -> Iterator[list[Row]]:
@@ -226,7 +284,22 @@ def _write_batch(ctx: RunContext, rows: list[Row]) -> None:
     which say what failed; only a 403 refusing a whole kind of object (NetBoxAuthError) and a stop leave,
     after the rows created so far got their result lines."""
     created: list[tuple[Row, RowResult]] = []
+    repairs: list[Unfinished] = []
     try:
+        existing = [row for row in rows if row.status is RowStatus.EXISTS]
+        rows = [row for row in rows if row.status is not RowStatus.EXISTS]
+        try:
+            repairs, done = split_unfinished(ctx, existing) if existing else ([], [])
+            _finish_exists(ctx, done)
+        except NetBoxAuthError:
+            raise
+        except NetBoxError as exc:
+            for row in existing:
+                result = RowResult.exists(row, row.existing)  # type: ignore[arg-type]
+                result.extra.append(
+                    f"whether an earlier import left it unfinished could not be checked: {exc}"
+                )
+                ctx.finish(result)
         try:
             rows = drop_created_meanwhile(ctx, rows)
         except NetBoxAuthError:
@@ -238,16 +311,29 @@ def _write_batch(ctx: RunContext, rows: list[Row]) -> None:
                         row, Outcome.FAILED, f"not created: NetBox could not be checked for it first: {exc}"
                     )
                 )
-            return
+            rows = []
         devices = [r for r in rows if r.kind is Kind.DEVICE and r.stack is None]
         vms = [r for r in rows if r.kind is Kind.VM]
         stacks = [r for r in rows if r.kind is Kind.DEVICE and r.stack is not None]
-        addresses = management_addresses(ctx, rows) if ctx.settings.create_primary_ip else {}
+        addresses = (
+            management_addresses(ctx, rows + [u.row for u in repairs if u.needs_ip])
+            if ctx.settings.create_primary_ip
+            else {}
+        )
         created_devices = create_objects(ctx, devices, Kind.DEVICE)
         created += created_devices
         created_vms = create_objects(ctx, vms, Kind.VM)
         created += created_vms
         members, lookup_failed = existing_members(ctx, stacks) if stacks else ({}, {})
+        try:
+            leftover = leftover_chassis(ctx, stacks) if stacks else {}
+        except NetBoxAuthError:
+            raise
+        except NetBoxError as exc:
+            lookup_failed.update(
+                {row.key: f"(chassis left by an interrupted import) {exc}" for row in stacks}
+            )
+            leftover = {}
         for row in stacks:
             if row.key in lookup_failed:
                 ctx.finish(
@@ -259,26 +345,34 @@ def _write_batch(ctx: RunContext, rows: list[Row]) -> None:
                     )
                 )
                 continue
-            made = create_stack(ctx, row, members)
+            made = create_stack(ctx, row, members, leftover)
             if made is not None:
                 created_devices.append(made)
                 created.append(made)
+        set_masters(ctx, repairs)
         if ctx.settings.create_primary_ip:
             assign_primary_ips(ctx, created_devices, Kind.DEVICE, addresses)
             assign_primary_ips(ctx, created_vms, Kind.VM, addresses)
+            for kind in (Kind.DEVICE, Kind.VM):
+                fix = [(u.row, u.result) for u in repairs if u.needs_ip and u.row.existing.kind is kind]  # type: ignore[union-attr]
+                assign_primary_ips(ctx, fix, kind, addresses, repair=True)
     except (ImportStopped, NetBoxAuthError):
         raise
     except Exception as exc:  # a failure no step expected: the rows not yet finished say so, the job goes on
         why = _unexpected(ctx, exc)
-        done = ctx.finished_keys() | {row.key for row, _ in created}
+        done = ctx.finished_keys() | {row.key for row, _ in created} | {u.row.key for u in repairs}
         for row in rows:
             if row.key not in done:
                 ctx.finish(RowResult.of(row, Outcome.FAILED, f"not created: {why}"))
-        for _row, result in created:
+        for result in [r for _, r in created] + [u.result for u in repairs]:
             result.extra.append(f"the import of its batch then failed: {why}")
+            if result.outcome in (Outcome.CREATED, Outcome.COMPLETED):
+                result.outcome = Outcome.PARTIAL
     finally:
         for _row, result in created:
             ctx.finish(result)
+        for repair in repairs:
+            ctx.finish(repair.result)
 
 
 def _unexpected(ctx: RunContext, exc: Exception) -> str:

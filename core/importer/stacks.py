@@ -21,7 +21,7 @@ from core.importer.payloads import chassis_name, member_name
 from core.importer.payloads import payload as payload_of
 from core.importer.results import RowResult
 from core.librenms import RowKey
-from core.netbox.bulk import Finder, finder
+from core.netbox.bulk import Finder, endpoint_of, finder
 from core.netbox.gateway import failure
 from core.review import Row
 
@@ -66,13 +66,34 @@ def existing_members(ctx: RunContext, stacks: list[Row]) -> tuple[dict[str, Any]
     return found, failed
 
 
-def create_stack(ctx: RunContext, row: Row, existing: dict[str, Any]) -> tuple[Row, RowResult] | None:
+def leftover_chassis(ctx: RunContext, stacks: list[Row]) -> dict[str, Any]:
+    """Empty chassis an earlier run of these stacks made and was stopped before it made their members (a
+    killed worker): by name, to be used instead of a second one. One request for the batch. Raises
+    NetBoxError (without the answer a second chassis could be made)."""
+    find = _empty_chassis(ctx.api)
+    items = [_chassis_payload(ctx, row) for row in stacks]
+    found = netbox.call(ctx.api, "look for chassis an interrupted import left", lambda: find(items))
+    return {items[i]["name"]: vc for i, vc in found.items()}
+
+
+def _chassis_payload(ctx: RunContext, row: Row) -> dict[str, Any]:
+    return {
+        "name": chassis_name(row),
+        "tags": [ctx.tag_id],
+        "comments": f"Stack from LibreNMS device {row.device.device_id}",
+    }
+
+
+def create_stack(
+    ctx: RunContext, row: Row, existing: dict[str, Any], leftover: dict[str, Any] | None = None
+) -> tuple[Row, RowResult] | None:
     """A virtual chassis with every member as a device; members already in NetBox (by serial, looked up
-    for the whole batch in `existing`) are linked. On any failure nothing of the stack is kept: the row is
-    finished as failed (and None returned); a 403 that refuses a whole kind of object is raised, after that."""
+    for the whole batch in `existing`) are linked; an empty chassis an interrupted run left (`leftover`,
+    by name) is used instead of a new one. On any failure nothing of the stack is kept: the row is finished
+    as failed (and None returned); a 403 that refuses a whole kind of object is raised, after that."""
     work = _Stack(ctx, row)
     try:
-        result = work.create(existing)
+        result = work.create(existing, (leftover or {}).get(work.name))
     except NetBoxAuthError:
         work.undo()
         raise
@@ -98,28 +119,27 @@ class _Stack:
     def name(self) -> str:
         return chassis_name(self.row)
 
-    def create(self, existing: dict[str, Any]) -> RowResult:
+    def create(self, existing: dict[str, Any], leftover: Any = None) -> RowResult:
         ctx, row, api = self.ctx, self.row, self.ctx.api
         stack = row.stack
         assert stack is not None
-        made, errors = netbox.bulk_create(
-            api,
-            api.dcim.virtual_chassis,
-            [
-                {
-                    "name": self.name,
-                    "tags": [ctx.tag_id],
-                    "comments": f"Stack from LibreNMS device {row.device.device_id}",
-                }
-            ],
-            "virtual chassis",
-            find=_empty_chassis(api),
-        )
-        if errors:
-            raise StackStepFailed(f"virtual chassis '{self.name}': {errors[0]}")
-        self.vc_id = made[0].id
-        master_id = None
         notes: list[str] = []
+        if leftover is not None:
+            self.vc_id = leftover.id
+            notes.append(f"used the empty virtual chassis '{self.name}' an interrupted import had left")
+        else:
+            made, errors = netbox.bulk_create(
+                api,
+                api.dcim.virtual_chassis,
+                [_chassis_payload(ctx, row)],
+                "virtual chassis",
+                find=_empty_chassis(api),
+            )
+            if errors:
+                raise StackStepFailed(f"virtual chassis '{self.name}': {errors[0]}")
+            self.vc_id = made[0].id
+        master_id = None
+        partial = False
         links: list[dict[str, Any]] = []
         new_members: list[tuple[bool, dict[str, Any]]] = []
         for member, mtype in zip(stack.members, row.member_types, strict=True):
@@ -180,12 +200,13 @@ class _Stack:
                 )
             except NetBoxAuthError:
                 raise
-            except NetBoxError as exc:  # the stack is whole: only the master is left to set in NetBox
+            except NetBoxError as exc:  # the stack is whole: only the master is left (a repair sets it)
                 notes.append(f"master not set: {exc}")
+                partial = True
         notes.insert(0, f"virtual chassis '{self.name}' with {len(stack.members)} members")
         return RowResult.of(
             row,
-            Outcome.CREATED,
+            Outcome.PARTIAL if partial else Outcome.CREATED,
             kind="stack",
             message="created stack",
             netbox_id=master_id,
@@ -236,6 +257,7 @@ def _empty_chassis(api: Any) -> Finder:
     def empty(items: list[dict]) -> dict[int, Any]:
         return {i: vc for i, vc in find(items).items() if not getattr(vc, "member_count", 0)}
 
+    empty.endpoint_path = endpoint_of(find)  # type: ignore[attr-defined]
     return empty
 
 

@@ -1,9 +1,9 @@
 """Background jobs: imports and searches on RQ, with an in-process fallback that looks the same from outside.
 
-- `queue`: starting a job (`start_import`, `start_search`) on the queue when a live worker listens, else in
+- `queue`: starting a job (`start_import`, `start_search`; `start_resume` and `start_undo` of a run) on the queue when a live worker listens, else in
   a thread of this process; stopping one at a safe point (`cancel`: the batches in flight finish and report)
   or at once (`hard_stop`: kills a worker's work horse; the batch in flight may be left unfinished).
-- `worker`: the job functions the worker runs (`import_job`, `search_job`: settings come from the worker's
+- `worker`: the job functions the worker runs (`import_job`, `search_job`, `undo_job`: settings come from the worker's
   own environment, so a job carries only ids, choices and a filter, never a token), `worker_alive`,
   `run_worker` (`python -m core worker`).
 - `runner`: running one job wherever it runs, and the in-process thread with its heartbeat.
@@ -25,10 +25,20 @@ with its JSON serializer. The states, modes and kinds are core.choices' JobState
 
 from core.jobs.connection import connect, connect_or_none
 from core.jobs.locks import RedisLocks, release_job_locks
-from core.jobs.queue import JobHandle, cancel, hard_stop, start_import, start_search
+from core.jobs.queue import (
+    JobHandle,
+    cancel,
+    hard_stop,
+    run_here,
+    run_items,
+    start_import,
+    start_resume,
+    start_search,
+    start_undo,
+)
 from core.jobs.searches import load_search, recent_searches, save_search
 from core.jobs.status import JobStatus, job_state, job_status, recent_jobs
-from core.jobs.worker import import_job, run_worker, search_job, worker_alive
+from core.jobs.worker import import_job, run_worker, search_job, undo_job, worker_alive
 
 __all__ = [
     "JobHandle",
@@ -45,10 +55,15 @@ __all__ = [
     "recent_jobs",
     "recent_searches",
     "release_job_locks",
+    "run_here",
+    "run_items",
     "run_worker",
     "save_search",
     "search_job",
     "start_import",
+    "start_resume",
     "start_search",
+    "start_undo",
+    "undo_job",
     "worker_alive",
 ]

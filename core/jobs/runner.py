@@ -19,6 +19,7 @@ from core.jobs.clock import now
 from core.jobs.searches import store_search
 from core.jobs.store import Store, new_record
 from core.librenms import DeviceFilter
+from core.runs.undo import undo_run
 from core.search import run_search
 from core.settings import Settings
 
@@ -36,12 +37,15 @@ def execute_import(
     locks: Locks,
     batch_size: int | None,
     meta: MetaSink | None = None,
+    resumes: str = "",
 ) -> dict[str, Any]:
-    """Run one import: rows are appended to the results as each batch finishes, so a stopped or killed job
-    keeps what it created. Returns the job's RQ result: {state, counts, error}."""
+    """Run one import: rows are appended to the results as each batch finishes, and each object NetBox
+    confirms to the run's record at once, so a stopped or killed job keeps what it created; its plan and
+    rows are kept for the Runs page and a resume. Returns the job's RQ result: {state, counts, error}."""
     record = store.get_record(job_id) or new_record(job_id, JobKind.IMPORT, JobMode.WORKER, total=len(items))
-    record.update(state=JobState.RUNNING.value, started_at=now(), total=len(items))
+    record.update(state=JobState.RUNNING.value, started_at=now(), total=len(items), resumes=resumes)
     store.put_record(job_id, record)
+    store.put_items(job_id, [item.to_data() for item in items])
     if meta:
         meta(record)
     pushed = 0
@@ -71,13 +75,69 @@ def execute_import(
             locks=locks,
             batch_size=batch_size or defaults.IMPORT_BATCH_SIZE,
             run_id=job_id,
+            resumes=resumes,
+            record=lambda objects: store.add_objects(job_id, objects),
+            on_plan=lambda lines: store.put_plan(job_id, lines),
         )
     except ImporterError as exc:
         return finish(JobState.FAILED, str(exc))
     store.add_results(job_id, [r.as_dict() for r in report.results[pushed:]])
-    record.update(done=len(report.results), counts=report.counts())
+    record.update(
+        done=len(report.results), counts=report.counts(), by=report.by, record_lost=report.record_lost
+    )
     state = JobState.STOPPED if report.stopped else JobState.FAILED if report.error else JobState.FINISHED
     return finish(state, report.error)
+
+
+def execute_undo(
+    store: Store,
+    job_id: str,
+    settings_fn: Callable[[], Settings],
+    run_id: str,
+    meta: MetaSink | None = None,
+) -> dict[str, Any]:
+    """Undo the run `run_id` as a run of its own (core.runs.undo): its lines are appended as each step
+    ends, what it deletes and changes is recorded like an import's objects, and the undone run's record
+    names it. Returns the job's RQ result: {state, counts, error}."""
+    record = store.get_record(job_id) or new_record(job_id, JobKind.UNDO, JobMode.WORKER, total=0)
+    record.update(state=JobState.RUNNING.value, started_at=now(), undoes=run_id)
+    store.put_record(job_id, record)
+    counts: dict[str, int] = {}
+
+    def progress(lines: list[dict[str, Any]]) -> None:
+        store.add_results(job_id, lines)
+        for line in lines:
+            counts[line["outcome"]] = counts.get(line["outcome"], 0) + 1
+        record.update(done=sum(counts.values()), total=sum(counts.values()), counts=dict(counts))
+        store.put_record(job_id, record)
+        if meta:
+            meta(record)
+
+    def finish(state: JobState, error: str = "") -> dict[str, Any]:
+        record.update(state=state.value, error=error, ended_at=now(), current="")
+        store.put_record(job_id, record)
+        if meta:
+            meta(record)
+        return {"state": state.value, "counts": record.get("counts", {}), "error": error}
+
+    try:
+        report = undo_run(
+            settings_fn(),
+            run_id,
+            undo_id=job_id,
+            record=lambda objects: store.add_objects(job_id, objects),
+            progress=progress,
+        )
+    except ImporterError as exc:
+        return finish(JobState.FAILED, str(exc))
+    undone = store.get_record(run_id)
+    if undone is not None:
+        undone["undone_by"] = job_id
+        store.put_record(run_id, undone)
+    failed = report.error or (
+        f"{counts['failed']} object(s) could not be undone" if counts.get("failed") else ""
+    )
+    return finish(JobState.FAILED if failed else JobState.FINISHED, failed)
 
 
 def execute_search(
@@ -116,7 +176,7 @@ def execute_search(
     return {"state": JobState.FINISHED.value, "search_id": job_id, "counts": entry["counts"]}
 
 
-def start_thread(store: Store, job_id: str, target: Callable[[], Any]) -> None:
+def start_thread(store: Store, job_id: str, target: Callable[[], Any]) -> threading.Thread:
     """Run `target` in a daemon thread of this process, heartbeating into `store` every HEARTBEAT_SECONDS,
     so a job whose app process died shows abandoned (core.jobs.status) instead of running forever."""
     done = threading.Event()
@@ -143,4 +203,6 @@ def start_thread(store: Store, job_id: str, target: Callable[[], Any]) -> None:
 
     store.touch_alive(job_id)
     threading.Thread(target=beat, name=f"job-heartbeat-{job_id}", daemon=True).start()
-    threading.Thread(target=run, name=f"job-{job_id}", daemon=True).start()
+    thread = threading.Thread(target=run, name=f"job-{job_id}", daemon=True)
+    thread.start()
+    return thread

@@ -72,6 +72,10 @@ class JobStatus:
     enqueued_at: datetime | None = None
     ended_at: datetime | None = None
     stopping: bool = False  # active, and asked to stop: it stops at its next safe point
+    by: str = ""  # a run's NetBox user, as NetBox's changelog names it
+    resumes: str = ""  # the run an import resumes
+    undoes: str = ""  # the run an undo undoes
+    undone_by: str = ""  # the undo run of this import
 
     @property
     def active(self) -> bool:
@@ -201,11 +205,19 @@ def job_status(
         enqueued_at=to_datetime(record.get("enqueued_at")),
         ended_at=to_datetime(record.get("ended_at")),
         stopping=stopping,
+        by=str(record.get("by") or ""),
+        resumes=str(record.get("resumes") or ""),
+        undoes=str(record.get("undoes") or ""),
+        undone_by=str(record.get("undone_by") or ""),
     )
 
 
-def recent_jobs(conn: Conn, limit: int = 20, *, kind: str | None = JobKind.IMPORT.value) -> list[JobStatus]:
-    """The most recent jobs (imports by default), newest first, without their result rows."""
+def recent_jobs(
+    conn: Conn, limit: int = 20, *, kind: str | tuple[str, ...] | None = JobKind.IMPORT.value
+) -> list[JobStatus]:
+    """The most recent jobs of a kind or kinds (imports by default), newest first, without their result
+    rows."""
+    kinds = (kind,) if isinstance(kind, str) else kind
     redis_conn = resolve(conn)
     store = store_for(redis_conn)
     out: list[JobStatus] = []
@@ -217,7 +229,7 @@ def recent_jobs(conn: Conn, limit: int = 20, *, kind: str | None = JobKind.IMPOR
             with redis_errors():
                 store.forget(job_id)
             continue
-        if kind and status.kind != kind:
+        if kinds and status.kind not in kinds:
             continue
         out.append(status)
         if len(out) >= limit:

@@ -2,6 +2,9 @@
 stored searches. `RedisStore` keeps them in Redis (keys from core.keys, all JSON) for every process;
 `LOCAL` keeps them inside this process, for jobs started while Redis cannot be reached.
 
+Import and undo jobs are runs: their record, results, plan and objects (what NetBox confirmed each write
+made, core.runs.recorder) are kept RUN_TTL_SECONDS, searches RESULT_TTL_SECONDS.
+
 A job record (`new_record`) is the JSON the app reads back: id, kind, mode, state, queue, progress
 (done/total/current), counts, error and times (epoch seconds).
 """
@@ -51,19 +54,41 @@ class RedisStore:
         return json.loads(raw) if raw else None
 
     def put_record(self, job_id: str, record: Mapping[str, Any]) -> None:
-        self.conn.set(keys.job(job_id), json.dumps(record), ex=defaults.RESULT_TTL_SECONDS)
+        self.conn.set(keys.job(job_id), json.dumps(record), ex=ttl(record.get("kind")))
 
     def add_results(self, job_id: str, results: Sequence[Mapping[str, Any]]) -> None:
-        if not results:
-            return
-        key = keys.job_results(job_id)
-        with self.conn.pipeline() as pipe:
-            pipe.rpush(key, *(json.dumps(r) for r in results))
-            pipe.expire(key, defaults.RESULT_TTL_SECONDS)
-            pipe.execute()
+        self._append(keys.job_results(job_id), results)
 
     def results(self, job_id: str) -> list[dict[str, Any]]:
         return [json.loads(raw) for raw in self.conn.lrange(keys.job_results(job_id), 0, -1)]
+
+    def add_objects(self, job_id: str, objects: Sequence[Mapping[str, Any]]) -> None:
+        self._append(keys.job_objects(job_id), objects)
+
+    def objects(self, job_id: str) -> list[dict[str, Any]]:
+        return [json.loads(raw) for raw in self.conn.lrange(keys.job_objects(job_id), 0, -1)]
+
+    def put_plan(self, job_id: str, plan: Sequence[Mapping[str, Any]]) -> None:
+        self.conn.set(keys.job_plan(job_id), json.dumps(list(plan)), ex=defaults.RUN_TTL_SECONDS)
+
+    def plan(self, job_id: str) -> list[dict[str, Any]]:
+        raw = self.conn.get(keys.job_plan(job_id))
+        return json.loads(raw) if raw else []
+
+    def put_items(self, job_id: str, items: Sequence[Mapping[str, Any]]) -> None:
+        self.conn.set(keys.job_items(job_id), json.dumps(list(items)), ex=defaults.RUN_TTL_SECONDS)
+
+    def items(self, job_id: str) -> list[dict[str, Any]]:
+        raw = self.conn.get(keys.job_items(job_id))
+        return json.loads(raw) if raw else []
+
+    def _append(self, key: str, entries: Sequence[Mapping[str, Any]]) -> None:
+        if not entries:
+            return
+        with self.conn.pipeline() as pipe:
+            pipe.rpush(key, *(json.dumps(e) for e in entries))
+            pipe.expire(key, defaults.RUN_TTL_SECONDS)
+            pipe.execute()
 
     def set_cancel(self, job_id: str) -> None:
         self.conn.set(keys.job_cancel(job_id), b"1", ex=defaults.JOB_TIMEOUT_SECONDS)
@@ -81,7 +106,7 @@ class RedisStore:
         key = keys.jobs_index()
         with self.conn.pipeline() as pipe:
             pipe.zadd(key, {job_id: when})
-            pipe.zremrangebyscore(key, "-inf", when - defaults.RESULT_TTL_SECONDS)
+            pipe.zremrangebyscore(key, "-inf", when - defaults.RUN_TTL_SECONDS)
             pipe.zremrangebyrank(key, 0, -defaults.JOBS_KEPT - 1)
             pipe.execute()
 
@@ -130,6 +155,9 @@ class LocalStore:
         self._mutex = threading.Lock()
         self._records: dict[str, dict[str, Any]] = {}
         self._results: dict[str, list[dict[str, Any]]] = {}
+        self._objects: dict[str, list[dict[str, Any]]] = {}
+        self._plans: dict[str, list[dict[str, Any]]] = {}
+        self._items: dict[str, list[dict[str, Any]]] = {}
         self._flags: set[str] = set()
         self._alive: dict[str, float] = {}  # job id → when its heartbeat expires (monotonic clock)
         self._index: dict[str, float] = {}
@@ -152,6 +180,30 @@ class LocalStore:
         with self._mutex:
             return [dict(r) for r in self._results.get(job_id, [])]
 
+    def add_objects(self, job_id: str, objects: Sequence[Mapping[str, Any]]) -> None:
+        with self._mutex:
+            self._objects.setdefault(job_id, []).extend(json.loads(json.dumps(list(objects))))
+
+    def objects(self, job_id: str) -> list[dict[str, Any]]:
+        with self._mutex:
+            return [dict(o) for o in self._objects.get(job_id, [])]
+
+    def put_plan(self, job_id: str, plan: Sequence[Mapping[str, Any]]) -> None:
+        with self._mutex:
+            self._plans[job_id] = json.loads(json.dumps(list(plan)))
+
+    def plan(self, job_id: str) -> list[dict[str, Any]]:
+        with self._mutex:
+            return [dict(p) for p in self._plans.get(job_id, [])]
+
+    def put_items(self, job_id: str, items: Sequence[Mapping[str, Any]]) -> None:
+        with self._mutex:
+            self._items[job_id] = json.loads(json.dumps(list(items)))
+
+    def items(self, job_id: str) -> list[dict[str, Any]]:
+        with self._mutex:
+            return [dict(i) for i in self._items.get(job_id, [])]
+
     def set_cancel(self, job_id: str) -> None:
         with self._mutex:
             self._flags.add(job_id)
@@ -172,7 +224,14 @@ class LocalStore:
         with self._mutex:
             self._index[job_id] = when
             for old in sorted(self._index, key=self._index.__getitem__)[: -defaults.JOBS_KEPT]:
-                for table in (self._index, self._records, self._results, self._alive):
+                for table in (
+                    self._index,
+                    self._records,
+                    self._results,
+                    self._objects,
+                    self._plans,
+                    self._alive,
+                ):
                     table.pop(old, None)
                 self._flags.discard(old)
 
@@ -200,6 +259,16 @@ class LocalStore:
 
 
 Store = RedisStore | LocalStore
+
+
+def ttl(kind: Any) -> int:
+    """How long a job's data is kept: a run (import or undo) long enough to be undone, a search less."""
+    return (
+        defaults.RUN_TTL_SECONDS
+        if kind in (JobKind.IMPORT.value, JobKind.UNDO.value)
+        else defaults.RESULT_TTL_SECONDS
+    )
+
 
 # The in-process fallback's only state: it must outlive one page run (the next rerun polls the job), so it
 # lives as long as the process, like the jobs it holds.

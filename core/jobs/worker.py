@@ -20,7 +20,7 @@ from core.importer import ImportItem
 from core.jobs.clock import fresh
 from core.jobs.connection import SERIALIZER, connect, queue, redis_errors, workers
 from core.jobs.locks import RedisLocks
-from core.jobs.runner import MetaSink, execute_import, execute_search
+from core.jobs.runner import MetaSink, execute_import, execute_search, execute_undo
 from core.jobs.store import RedisStore
 from core.settings import Settings, load_settings
 from core.values import public_url
@@ -49,9 +49,11 @@ def _current_job(what: str) -> Job:
     return job
 
 
-def import_job(items: list[dict[str, Any]], batch_size: int | None = None) -> dict[str, Any]:
+def import_job(
+    items: list[dict[str, Any]], batch_size: int | None = None, resumes: str = ""
+) -> dict[str, Any]:
     """The RQ job: import `items` (ImportItem.to_data: ids and choices) with the settings of the worker's
-    own environment."""
+    own environment; `resumes`: the run it resumes."""
     job = _current_job("import_job")
     conn = job.connection
     locks = RedisLocks(conn, owner=job.id)
@@ -65,9 +67,16 @@ def import_job(items: list[dict[str, Any]], batch_size: int | None = None) -> di
                 locks=locks,
                 batch_size=batch_size,
                 meta=_meta_sink(job),
+                resumes=resumes,
             )
     finally:
         locks.release_all()
+
+
+def undo_job(run_id: str) -> dict[str, Any]:
+    """The RQ job: undo the run `run_id` (core.runs.undo) with the worker's settings."""
+    job = _current_job("undo_job")
+    return execute_undo(RedisStore(job.connection), job.id, load_settings, run_id, meta=_meta_sink(job))
 
 
 def search_job(flt: dict[str, Any], server_key: str | None = None) -> dict[str, Any]:

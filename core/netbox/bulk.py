@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import pynetbox
 
@@ -57,7 +58,7 @@ def bulk_create(
             if (
                 tried > 1
                 and find is not None
-                and _found_after_all(payloads, chunk, tried, find, created, queue)
+                and _found_after_all(api, payloads, chunk, tried, find, created, queue)
             ):
                 continue  # a lost earlier try made some of them: the others are sent again without them
             if len(chunk) == 1:
@@ -102,7 +103,7 @@ def _lost(
         return
     time.sleep(retry.pause(tried))  # a request NetBox is still working on gets the time to finish
     try:
-        rest = _take_found(payloads, chunk, find, created)
+        rest = _take_found(api, endpoint_of(find), payloads, chunk, find, created)
     except Exception as lookup:
         looked = _words(api, f"look up {what}", lookup)
         for i in chunk:
@@ -118,6 +119,7 @@ def _lost(
 
 
 def _found_after_all(
+    api: pynetbox.api,
     payloads: list[dict],
     chunk: list[int],
     tried: int,
@@ -128,7 +130,7 @@ def _found_after_all(
     """After a lost try, NetBox refused the next one (e.g. "name must be unique"): the lost one may have
     made them. Those found are taken as created and the others queued again; False when none is found."""
     try:
-        rest = _take_found(payloads, chunk, find, created)
+        rest = _take_found(api, endpoint_of(find), payloads, chunk, find, created)
     except Exception:
         return False
     if len(rest) == len(chunk):
@@ -138,11 +140,22 @@ def _found_after_all(
     return True
 
 
-def _take_found(payloads: list[dict], chunk: list[int], find: Finder, created: dict[int, Any]) -> list[int]:
-    """Those of `chunk` NetBox has now are taken as created; returns the others."""
+def _take_found(
+    api: pynetbox.api,
+    path: str,
+    payloads: list[dict],
+    chunk: list[int],
+    find: Finder,
+    created: dict[int, Any],
+) -> list[int]:
+    """Those of `chunk` NetBox has now are taken as created (and told to the session's write log, as a
+    confirmed write would be); returns the others."""
     found = find([payloads[i] for i in chunk])
     for j, record in found.items():
         created[chunk[j]] = record
+    write_log = getattr(api.http_session, "write_log", None)
+    if found and path and write_log is not None:
+        write_log.found(path, list(found.values()))
     return [index for j, index in enumerate(chunk) if j not in found]
 
 
@@ -183,7 +196,13 @@ def finder(endpoint: Any, filters: Mapping[str, str], match: Sequence[str]) -> F
                     break
         return found
 
+    find.endpoint_path = urlsplit(endpoint.url).path  # type: ignore[attr-defined]
     return find
+
+
+def endpoint_of(find: Finder) -> str:
+    """The API path of the endpoint a Finder looks in ("" when unknown)."""
+    return getattr(find, "endpoint_path", "")
 
 
 def _same(sent: Any, stored: Any) -> bool:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import pynetbox
 import requests
@@ -22,6 +23,18 @@ log = logging.getLogger(__name__)
 
 
 WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+class WriteLog(Protocol):
+    """Told of every write NetBox confirmed (2xx), the moment its answer arrives: a run's record
+    (core.runs.recorder) keeps each object it made or changed, with NetBox's request id."""
+
+    def confirmed(
+        self, method: str, path: str, request_id: str, sent: Any, answer: requests.Response
+    ) -> None: ...
+
+    def found(self, path: str, records: list[Any]) -> None:
+        """Objects a write whose answer was lost had made, found by looking them up (core.netbox.bulk)."""
 
 
 def _with_message(body: Any, message: str) -> Any:
@@ -44,14 +57,22 @@ class CountingSession(requests.Session):
         super().__init__()
         self.count = 0
         self.changelog_message = ""  # set for a run: every write this session makes carries it
+        self.write_log: WriteLog | None = None  # set for a run: told of every confirmed write
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         """Every write (POST, PATCH, PUT, DELETE; single or bulk) carries `changelog_message` when one is set,
         so NetBox's own changelog names the run that made each change."""
         verb = method.decode() if isinstance(method, bytes) else method
-        if self.changelog_message and verb.upper() in WRITES:
+        write = verb.upper() in WRITES
+        if self.changelog_message and write:
             kwargs["json"] = _with_message(kwargs.get("json"), self.changelog_message)
-        return super().request(method, url, *args, **kwargs)
+        response = super().request(method, url, *args, **kwargs)
+        if write and response.ok and self.write_log is not None:
+            path = urlsplit(response.url or str(url)).path
+            self.write_log.confirmed(
+                verb.upper(), path, response.headers.get("X-Request-ID", ""), kwargs.get("json"), response
+            )
+        return response
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if kwargs.get("timeout") is None:  # requests passes timeout=None explicitly: it would wait forever
