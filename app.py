@@ -12,7 +12,7 @@ st.set_page_config(page_title="LibreNMS → NetBox", page_icon="🛰️", layout
 pages = [
     st.Page("pages/import_devices.py", title="Import", icon="📥", default=True),
     st.Page("pages/mappings.py", title="Mappings", icon="🗺️"),
-    st.Page("pages/jobs.py", title="Jobs", icon="🗂️"),
+    st.Page("pages/runs.py", title="Runs", icon="🗂️"),
     st.Page("pages/connections.py", title="Connections", icon="🔌"),
 ]
 navigation = st.navigation(pages)

@@ -18,14 +18,16 @@ def enter_app_frame() -> None:
     st.session_state[APP_FRAME] = True
     target = st.session_state.pop(DEEP_LINK, None)
     if target:
-        st.switch_page(target)
+        page, query = target
+        st.switch_page(page, query_params=query)
 
 
 def require_app_frame(page_file: str) -> None:
     """Every page calls this first. On a fresh server, Streamlit serves a deep link (/connections) from the
-    pages/ directory without running app.py; such a session goes through app.py, which then opens the page."""
+    pages/ directory without running app.py; such a session goes through app.py, which then opens the page
+    with the link's query parameters (/runs?run=<id>)."""
     if not st.session_state.get(APP_FRAME):
-        st.session_state[DEEP_LINK] = page_file
+        st.session_state[DEEP_LINK] = (page_file, st.query_params.to_dict())
         st.switch_page("app.py")
 
 

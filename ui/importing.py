@@ -2,7 +2,7 @@
 
 The job runs in the RQ worker when one listens, else inside the app (core.jobs decides and says which).
 While it runs, a fragment polls its state every second and reruns only itself; when it ends the whole page
-reruns once to show the results, and polling stops. While Redis cannot be reached the fragment says so and
+reruns once to show the results (with a link to the run on the Runs page), and polling stops. While Redis cannot be reached the fragment says so and
 keeps polling: the job is followed again as soon as Redis answers.
 
 "Cancel import" stops the job at a safe point (the batches in flight finish their devices, IPs and stack
@@ -193,6 +193,12 @@ def _results(status: jobs.JobStatus) -> None:
         if status.error:
             st.error(status.error)
         results_table(status.results)
+    st.page_link(
+        "pages/runs.py",
+        label=f"Run {status.job_id[:8]} on the Runs page: its plan, the NetBox objects it made, undo",
+        icon="🗂️",
+        query_params={"run": status.job_id},
+    )
 
 
 def results_table(results: list[dict]) -> None:

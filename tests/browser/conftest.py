@@ -44,13 +44,19 @@ def app_lab(reference_data, nb: pynetbox.api, tmp_path_factory: pytest.TempPathF
 
 
 def lab_redis_ids(conn: redis.Redis, lab: Lab) -> list[str]:
-    """The ids of the import jobs and saved searches in Redis that are of the lab's devices: a job with a
-    result for one of them, a search whose stored devices carry the lab's run marker in their names."""
+    """The ids of the runs and saved searches in Redis that are of the lab's devices: an import with a
+    result for one of them, an undo or resume of such an import, a search whose stored devices carry the
+    lab's run marker in their names."""
     owned = []
-    for member in conn.zrange(keys.jobs_index(), 0, -1):
-        job_id = member.decode()
+    runs = [member.decode() for member in conn.zrange(keys.jobs_index(), 0, -1)]
+    for job_id in runs:
         results = (json.loads(raw) for raw in conn.lrange(keys.job_results(job_id), 0, -1))
         if any(result.get("librenms_id") in lab.devices for result in results):
+            owned.append(job_id)
+    for job_id in runs:
+        raw = conn.get(keys.job(job_id))
+        record = json.loads(raw) if raw else {}
+        if {record.get("undoes"), record.get("resumes")} & set(owned):
             owned.append(job_id)
     marker = f"-{lab.run}-".encode()
     for raw in conn.lrange(keys.recent_searches(), 0, -1):

@@ -1,4 +1,5 @@
-"""A user's path in a real browser: search → grid → set a role on several rows → import → done → in NetBox.
+"""A user's path in a real browser: search → grid → set a role on several rows → import → done → in NetBox
+→ the run on the Runs page, with the objects it made → undo, confirmed → gone from NetBox.
 
 The app reads the browser tests' own LibreNMS (`app_lab`), so the devices imported here are no other test
 module's; the cleanup deletes what was made for the lab's devices, and nothing else.
@@ -7,6 +8,7 @@ module's; the cleanup deletes what was made for the lab's devices, and nothing e
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pynetbox
 import pytest
@@ -39,8 +41,8 @@ def cleanup(nb: pynetbox.api, app_lab: Lab):
     delete_lab_objects(nb, app_lab)
 
 
-def test_analyst_sets_a_role_on_several_rows_and_imports_them(
-    page, app_url: str, app_lab: Lab, nb: pynetbox.api, cleanup
+def test_analyst_sets_a_role_on_several_rows_imports_them_and_undoes_the_run(
+    page, app_url: str, app_lab: Lab, nb: pynetbox.api, cleanup, tmp_path: Path
 ) -> None:
     names = {template: app_lab.name(template) for template in ACCESS_SWITCHES}
     page.goto(app_url)
@@ -96,3 +98,37 @@ def test_analyst_sets_a_role_on_several_rows_and_imports_them(
     assert shown_statuses(page) == {name: "🔵 exists" for name in names.values()}
     assert metric(page, "🔵 exists") == existing_before + ready
     assert metric(page, "🟢 ready") == 0
+
+    # the run, from the link under the results: its objects, then its undo, confirmed
+    page.get_by_role("link", name=re.compile(r"on the Runs page")).click()
+    page.get_by_text("NetBox objects", exact=True).wait_for()
+    settle(page)
+    run_id = page.get_by_text(re.compile(r"^Run [0-9a-f]{32} by ")).inner_text().split()[1]
+    assert f"?run={run_id}" in page.url  # the page's address opens this run
+    made = grid_rows(page, page.locator("[data-testid='stDataFrame']").last)  # the run's NetBox objects
+    devices = {row["name"] for row in made if row["object"] == "device" and row["action"] == "create"}
+    assert set(names.values()) <= devices
+    page.screenshot(path=str(tmp_path / "run.png"), full_page=True)
+    shot(page, "5-run")
+    page.get_by_role("button", name="Undo", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text(re.compile("deletes what this run created")).wait_for()  # said before it is done
+    dialog.get_by_role("button", name="Undo this run").click()
+    page.get_by_text(re.compile(rf"^undo of {run_id[:8]} · finished")).wait_for(timeout=120_000)
+    settle(page)
+    shot(page, "6-undone")
+    for name in devices:
+        assert not list(nb.dcim.devices.filter(name=name)), f"{name} is still in NetBox"
+    lines = grid_rows(page, page.locator("[data-testid='stDataFrame']").nth(1))  # the undo's result lines
+    assert {line["outcome"] for line in lines} == {"deleted"}
+    assert devices <= {line["name"] for line in lines}
+    listed = grid_rows(page, page.locator("[data-testid='stDataFrame']").first)
+    undos = [row for row in listed if row["kind"] == f"undo of {run_id[:8]}"]
+    assert len(undos) == 1 and undos[0]["state"] == "finished", undos
+    (original,) = [row for row in listed if row["run"] == run_id]
+    assert original["state"] == f"finished, undone by {undos[0]['run'][:8]}"
+
+    # the run's address, opened afresh (a link shared with a colleague), shows the run, now undone
+    page.goto(f"{app_url}/runs?run={run_id}")
+    page.get_by_text(re.compile(rf"^import · finished, undone by {undos[0]['run'][:8]}")).wait_for()
+    assert not page.get_by_role("button", name="Undo", exact=True).count()
