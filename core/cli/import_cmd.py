@@ -283,14 +283,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     counts = {o.value: sum(1 for r in results if r.get("outcome") == o.value) for o in Outcome}
     out(f"import {state.value}: {tally(counts)}")
     for r in results:
-        if r.get("outcome") == Outcome.FAILED.value:
-            err(f"failed: {r.get('name') or r.get('librenms_id')}: {r.get('message')}")
+        if r.get("outcome") in (Outcome.FAILED.value, Outcome.PARTIAL.value):
+            what = "; ".join([str(r.get("message") or ""), *(r.get("extra") or [])])
+            err(f"{r.get('outcome')}: {r.get('name') or r.get('librenms_id')}: {what}")
     if args.results and not _write(args.results, results):
         return EXIT_ERROR
     if error:
         err(f"error: {error}")
     if state is JobState.FAILED and error:
         return EXIT_ERROR
-    if state is not JobState.FINISHED or counts[Outcome.FAILED.value] or report.rejected:
+    unfinished = counts[Outcome.FAILED.value] + counts[Outcome.PARTIAL.value]
+    if state is not JobState.FINISHED or unfinished or report.rejected:
         return EXIT_FAILING
     return EXIT_OK

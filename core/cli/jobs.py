@@ -39,9 +39,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+ALWAYS_SHOWN = (Outcome.CREATED, Outcome.SKIPPED, Outcome.FAILED)
+
+
 def tally(counts: dict[str, int]) -> str:
-    """ "created 2, skipped 0, failed 1": every outcome, in Outcome's order."""
-    return ", ".join(f"{outcome.value} {counts.get(outcome.value, 0)}" for outcome in Outcome)
+    """ "created 2, completed 1, skipped 0, failed 1": created, skipped and failed always, completed and
+    partial when there are any, in Outcome's order."""
+    return ", ".join(
+        f"{outcome.value} {counts.get(outcome.value, 0)}"
+        for outcome in Outcome
+        if outcome in ALWAYS_SHOWN or counts.get(outcome.value)
+    )
 
 
 def _stop(conn: Conn, job_id: str, *, hard: bool) -> str:

@@ -33,6 +33,7 @@ from core.importer.writes import create_objects
 from core.librenms import DeviceFilter, LibreNMSClient
 from core.netbox.gateway import failure
 from core.review import Row
+from core.runs.changelog import user_of
 from core.runs.recorder import Recorder, Sink, recording
 from core.search import run_search
 from core.settings import Settings
@@ -218,24 +219,17 @@ def _finish_exists(ctx: RunContext, rows: Sequence[Row]) -> None:
 
 
 def _close(report: ImportReport, api: pynetbox.api, before: int, started: float) -> ImportReport:
-    report.by = _changed_by(api, report)
+    report.by = _changed_by(api)
     report.netbox_requests = netbox.request_count(api) - before
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _changed_by(api: pynetbox.api, report: ImportReport) -> str:
-    """The NetBox user the run's changes are under, as NetBox's changelog names it ("" before any write)."""
-    session = api.http_session
-    write_log = getattr(session, "write_log", None)
+def _changed_by(api: pynetbox.api) -> str:
+    """The NetBox user the run's changes are under ("" before any write)."""
+    write_log = getattr(api.http_session, "write_log", None)
     first = next((o for o in getattr(write_log, "objects", []) if o.request_id), None)
-    if first is None:
-        return ""
-    try:
-        change = next(iter(api.core.object_changes.filter(request_id=first.request_id, limit=1)), None)
-    except Exception:  # only the name on the run's record: the changelog still has it
-        return ""
-    return str(getattr(change, "user_name", "") or "")
+    return user_of(api, first.request_id) if first else ""
 
 
 def _batches(rows: Sequence[Row], size: int) -> Iterator[list[Row]]:

@@ -230,6 +230,7 @@ class LocalStore:
                     self._results,
                     self._objects,
                     self._plans,
+                    self._items,
                     self._alive,
                 ):
                     table.pop(old, None)

@@ -70,6 +70,18 @@ def run_changes(api: pynetbox.api, run_id: str) -> list[Change]:
     return sorted((c for c in changes if names_run(c.message, run_id)), key=lambda c: (c.time, c.id))
 
 
+def user_of(api: pynetbox.api, request_id: str) -> str:
+    """The NetBox user a request's changes are under, as NetBox's changelog names it ("" when it cannot
+    be read: only a name on a run's record, the changelog itself still has it)."""
+    if not request_id:
+        return ""
+    try:
+        change = next(iter(api.core.object_changes.filter(request_id=request_id, limit=1)), None)
+    except Exception:
+        return ""
+    return str(getattr(change, "user_name", "") or "")
+
+
 def changes_since(api: pynetbox.api, objects: Iterable[tuple[str, int]], since: datetime) -> list[Change]:
     """The changes NetBox has of these objects (type, id) from `since` on: one request per object type and
     chunk of ids. Raises NetBoxError."""

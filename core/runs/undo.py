@@ -25,7 +25,7 @@ import pynetbox
 
 from core import defaults, netbox
 from core.errors import NetBoxError
-from core.runs.changelog import Change, changes_since, names_run, run_changes
+from core.runs.changelog import Change, changes_since, names_run, run_changes, user_of
 from core.runs.objects import DELETE_ORDER, LABELS, SHARED, endpoint, object_url
 from core.runs.recorder import Recorder, Sink, recording
 from core.settings import Settings
@@ -69,6 +69,7 @@ class UndoReport:
     undone: str  # the run it undoes
     lines: list[UndoLine] = field(default_factory=list)
     error: str = ""
+    by: str = ""  # the NetBox user its changes are under
 
     def counts(self) -> dict[str, int]:
         counts = {"deleted": 0, "restored": 0, "kept": 0, "failed": 0}
@@ -104,11 +105,14 @@ def undo_run(
     session = api.http_session
     previous = getattr(session, "changelog_message", "")
     session.changelog_message = defaults.UNDO_MESSAGE.format(undone=run_id, run_id=report.run_id)
+    recorder = Recorder(record)
     try:
-        with recording(api, Recorder(record)):
+        with recording(api, recorder):
             _undo(api, report, progress or (lambda _lines: None))
     finally:
         session.changelog_message = previous
+    first = next((o for o in recorder.objects if o.request_id), None)
+    report.by = user_of(api, first.request_id) if first else ""
     return report
 
 
@@ -231,9 +235,8 @@ class _Steps:
         return [o for o in self.todo.values() if o.key[0] == kind and o.created is created]
 
     def _line(self, obj: _Object, outcome: str, message: str) -> None:
-        self.report.lines.append(
-            UndoLine(obj.key[0], obj.key[1], obj.name, outcome, message, _url(self.base, obj.key))
-        )
+        url = "" if outcome == "deleted" else _url(self.base, obj.key)  # no link to what is gone
+        self.report.lines.append(UndoLine(obj.key[0], obj.key[1], obj.name, outcome, message, url))
 
     def _fail(self, objs: list[_Object], exc: Exception) -> None:
         for obj in objs:

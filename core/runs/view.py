@@ -74,8 +74,9 @@ def show_run(conn: Conn, settings: Settings, run_id: str, *, nb_api: pynetbox.ap
         recorded = store.objects(run_id)
         plan = store.plan(run_id)
     view = RunView(status, [RunObject.from_dict(o) for o in recorded], plan)
-    if recorded or status.state is JobState.QUEUED:
-        return view
+    wrote = sum(status.counts.get(o, 0) for o in ("created", "completed", "partial", "deleted", "restored"))
+    if recorded or status.active or not (wrote or status.state is JobState.EXPIRED):
+        return view  # nothing to look up in NetBox: the record is whole, or the run wrote nothing
     try:
         api = nb_api or netbox.connect(settings)
         changes = run_changes(api, run_id)

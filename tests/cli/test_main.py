@@ -31,7 +31,7 @@ def test_no_command_is_a_usage_error(tmp_path: Path) -> None:
 def test_every_command_has_a_parser_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     parser = cli.build_parser()
     commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    assert list(commands) == ["check", "validate", "import", "jobs", "worker"]
+    assert list(commands) == ["check", "validate", "import", "jobs", "runs", "worker"]
     with pytest.raises(SystemExit) as done:
         cli.main(["import", "--help"])
     assert done.value.code == 0

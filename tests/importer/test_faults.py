@@ -278,7 +278,7 @@ def test_failed_ip_lookups_reuse_and_primary_ip_patches_cost_only_those_rows_pri
     # the import's own lookup (the re-check before writing looks IPs up too, with other fields)
     ip_rule = (
         rf"^/api/ipam/ip-addresses/\?(?=.*address={re.escape(lookup.device.ip)}(&|$))"
-        r"(?=.*fields=id%2Caddress%2Cassigned_object_id)"
+        r"(?=.*fields=id%2Caddress%2Cassigned_object_type%2Cassigned_object_id)"
     )
     proxy.add_rule("GET", ip_rule, status=500, times=None)
     proxy.add_rule("PATCH", r"^/api/dcim/devices/$", status=500, times=attempts)  # `patched`: every try

@@ -232,6 +232,10 @@ def assert_never_claims_unfinished(
             assert now[label] == reference[label], f"{result.name} reported created but is unfinished"
 
 
+def tally(results: dict[str, RowResult]) -> str:
+    return ", ".join(f"{name.split('-' + RUN)[0]} {r.outcome.value}" for name, r in sorted(results.items()))
+
+
 def repair_and_compare(
     nb: pynetbox.api, lab: Lab, review: Review, settings: Settings, copy: int, reference: dict[str, Any]
 ) -> dict[str, RowResult]:
@@ -267,6 +271,9 @@ def test_a_fault_on_each_write_is_repaired_to_exactly_what_a_clean_import_gives(
     if fault == "error":  # NetBox never saw the write: at least one row says it is not done
         assert {r.outcome for r in faulted.values()} & {Outcome.FAILED, Outcome.PARTIAL}, faulted
     again = repair_and_compare(nb, lab, review, settings, copy, reference)
+    print(
+        f"matrix: {fault} on {write}: first run {tally(faulted)}; repair {tally(again)}"
+    )  # the note's table
     if fault == "error":  # what the faulted run left is made or completed now, and says so
         for name, result in faulted.items():
             if result.outcome in (Outcome.FAILED, Outcome.PARTIAL):
@@ -320,4 +327,6 @@ def test_a_worker_killed_before_each_write_is_repaired_to_exactly_what_a_clean_i
         assert ("dcim.device", "create") in recorded, recorded
     jobs.release_job_locks(conn, handle.job_id)  # a killed job's locks: released once it is seen dead
 
-    repair_and_compare(nb, lab, review, settings, copy, reference)
+    again = repair_and_compare(nb, lab, review, settings, copy, reference)
+    first = {r["name"].split("-" + RUN)[0]: r["outcome"] for r in status.results}
+    print(f"matrix: kill before {write}: first run {first or 'no line'}; repair {tally(again)}")
