@@ -453,12 +453,18 @@ class Lab:
         return name in names or (position.isdigit() and base in names)
 
 
+def _host(index: int) -> int:
+    """The offset in the lab's IPv4 network of device `index`'s address: never a .0 or .255, which NetBox
+    refuses on an interface as the /24's network or broadcast address (LibreNMS' address lists say /24)."""
+    return (index // 254) * 256 + index % 254 + 1
+
+
 def build_data(
     dst: Path, run: str, copies: int
 ) -> tuple[dict[int, dict], ipaddress.IPv4Network, ipaddress.IPv6Network]:
     """The fixture devices `copies` times, renamed for this run; inventories rewritten to match."""
     base = random.randrange(10_000_000, 2_000_000_000, 10_000)
-    net4 = ipaddress.IPv4Network(f"10.{random.randint(160, 250)}.{random.randint(0, 255)}.0/24")
+    net4 = ipaddress.IPv4Network(f"10.{random.randint(160, 250)}.{random.randint(0, 15) * 16}.0/20")
     net6 = ipaddress.IPv6Network(f"2001:db8:{random.randint(0x1000, 0xFFFE):x}::/64")
     devices = synthesize_devices(TEMPLATES, copies * len(TEMPLATES))
     (dst / "inventory").mkdir(parents=True)
@@ -478,7 +484,9 @@ def build_data(
             device["dependency_parent_id"] = ",".join(str(base + int(p)) for p in parents)
         if device.get("ip"):
             net = net6 if ":" in device["ip"] else net4
-            device["ip"] = str(net.network_address + index + 1)
+            device["ip"] = str(
+                net.network_address + _host(index) if net is net4 else net.network_address + index + 1
+            )
             if template["hostname"] == template["ip"]:
                 device["hostname"] = device["ip"]
         if device.get("overwrite_ip"):

@@ -146,6 +146,8 @@ def _undo(api: pynetbox.api, report: UndoReport, progress: Callable[[list[dict[s
         before = len(report.lines)
         run_step()
         progress([line.as_dict() for line in report.lines[before:]])
+    if not report.lines:
+        report.error = "Everything this run made has been undone already."
 
 
 def _net_effect(changes: list[Change]) -> dict[Key, _Object]:

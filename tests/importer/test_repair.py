@@ -241,7 +241,7 @@ def repair_and_compare(
 ) -> dict[str, RowResult]:
     again = import_copy(lab, review, settings, copy)
     assert {r.outcome for r in again.values()} <= {Outcome.CREATED, Outcome.COMPLETED, Outcome.SKIPPED}, again
-    assert state(nb, lab, copy) == reference
+    assert state(nb, lab, copy) == reference, again
     return again
 
 
