@@ -48,22 +48,29 @@ def execute_import(
     store.put_items(job_id, [item.to_data() for item in items])
     if meta:
         meta(record)
-    pushed = 0
+    keep = _Keeper()
+    given = 0  # results handed over by progress
+    pending: list[dict[str, Any]] = []  # results not stored yet
+
+    def flush() -> None:
+        if pending and keep.stored(store.add_results, job_id, list(pending)):
+            pending.clear()
 
     def progress(p: Progress, finished: list[RowResult]) -> None:
-        nonlocal pushed
-        store.add_results(job_id, [r.as_dict() for r in finished])
-        pushed += len(finished)
+        nonlocal given
+        given += len(finished)
+        pending.extend(r.as_dict() for r in finished)
+        flush()
         record.update(done=p.done, total=p.total, current=p.current, counts=dict(p.counts))
-        store.put_record(job_id, record)
+        keep(store.put_record, job_id, record)
         if meta:
-            meta(record)
+            keep(meta, record)
 
     def finish(state: JobState, error: str = "") -> dict[str, Any]:
         record.update(state=state.value, error=error, ended_at=now(), current="")
-        store.put_record(job_id, record)
+        keep(store.put_record, job_id, record)
         if meta:
-            meta(record)
+            keep(meta, record)
         return {"state": state.value, "counts": record.get("counts", {}), "error": error}
 
     try:
@@ -71,22 +78,57 @@ def execute_import(
             settings_fn(),
             items,
             progress=progress,
-            should_stop=lambda: store.cancel_requested(job_id),
+            should_stop=lambda: bool(keep(store.cancel_requested, job_id)),
             locks=locks,
             batch_size=batch_size or defaults.IMPORT_BATCH_SIZE,
             run_id=job_id,
             resumes=resumes,
             record=lambda objects: store.add_objects(job_id, objects),
-            on_plan=lambda lines: store.put_plan(job_id, lines),
+            on_plan=lambda lines: keep(store.put_plan, job_id, lines),
         )
     except ImporterError as exc:
         return finish(JobState.FAILED, str(exc))
-    store.add_results(job_id, [r.as_dict() for r in report.results[pushed:]])
+    pending.extend(r.as_dict() for r in report.results[given:])
+    flush()
     record.update(
-        done=len(report.results), counts=report.counts(), by=report.by, record_lost=report.record_lost
+        done=len(report.results),
+        counts=report.counts(),
+        by=report.by,
+        record_lost=report.record_lost or keep.failed,
     )
     state = JobState.STOPPED if report.stopped else JobState.FAILED if report.error else JobState.FINISHED
     return finish(state, report.error)
+
+
+class _Keeper:
+    """Stores a running import's progress, results and plan: a store that fails (Redis gone) never stops
+    an import that is writing to NetBox — NetBox's changelog still has the whole run — and what could not
+    be stored is tried again with the next write. `failed`: something was not stored at least once."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def __call__(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """fn(*args); None when it fails (a cancel flag then reads as not set)."""
+        try:
+            return fn(*args)
+        except Exception as exc:
+            self._lost(exc)
+            return None
+
+    def stored(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """fn(*args), and whether it went through."""
+        try:
+            fn(*args)
+        except Exception as exc:
+            self._lost(exc)
+            return False
+        return True
+
+    def _lost(self, exc: Exception) -> None:
+        if not self.failed:
+            log.warning("The run's progress could not be stored (%s); the import goes on", exc)
+        self.failed = True
 
 
 def execute_undo(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import redis
 
 from core import jobs
 from core.choices import Outcome
-from core.importer import ImportReport, run_import
+from core.importer import ImportReport, LocalLocks, run_import
+from core.jobs.runner import execute_import
 from core.jobs.store import LocalStore, RedisStore
 from core.librenms import DeviceFilter
 from core.review import Review
@@ -25,7 +27,15 @@ from core.search import run_search
 from core.settings import Settings
 from tests.cli.conftest import run as run_cli
 from tests.conftest import ROOT
-from tests.helpers import Lab, owned_redis, prepared, running_lab, settings_from
+from tests.helpers import (
+    Lab,
+    closed_port,
+    owned_redis,
+    prepared,
+    running_lab,
+    settings_from,
+    wait_until,
+)
 
 RUN = secrets.token_hex(3)
 MARKER = f"lnbi-test-undo-{RUN}"
@@ -43,7 +53,7 @@ COUNTED = (
 
 @pytest.fixture(scope="module")
 def lab(reference_data, nb: pynetbox.api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    with running_lab(tmp_path_factory.mktemp("undo"), RUN, 4, nb=nb) as lab:
+    with running_lab(tmp_path_factory.mktemp("undo"), RUN, 5, nb=nb) as lab:
         yield lab
 
 
@@ -185,3 +195,51 @@ def test_cli_runs_lists_shows_and_undoes_a_run(
     assert not [d for d in nb.dcim.devices.filter(name=device.name) if d.name == device.name]
     assert jobs.job_status(conn, run_id).undone_by
     assert LocalStore().objects(run_id) == []  # nothing of it lived only in this process
+
+
+class RedisDyingAfterFirstObject(RedisStore):
+    """A run's store on a private redis-server that is killed right after it stored the run's first
+    NetBox object: Redis gone in the middle of an import, at a known point."""
+
+    def __init__(self, proc: subprocess.Popen, port: int) -> None:
+        super().__init__(redis.Redis(port=port, socket_timeout=2))
+        self.proc = proc
+
+    def add_objects(self, job_id: str, objects: list) -> None:
+        super().add_objects(job_id, objects)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def test_an_import_whose_redis_dies_mid_run_finishes_and_is_undone_from_netboxs_changelog_alone(
+    nb: pynetbox.api, lab: Lab, review: Review, settings: Settings, tmp_path: Path
+) -> None:
+    copy = 4
+    port = closed_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: redis.Redis(port=port).ping(), timeout=20, what="a private redis-server")
+        store = RedisDyingAfterFirstObject(proc, port)
+        items = [prepared(lab, review, lab.row(t, copy)) for t in TEMPLATES]
+        run_id = f"{MARKER}-redis-gone"
+
+        result = execute_import(store, run_id, lambda: settings, items, locks=LocalLocks(), batch_size=None)
+
+        assert proc.poll() is not None  # Redis died while the import was writing
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert result["state"] == "finished" and result["counts"]["created"] == len(items), result
+    names = [lab.row(t, copy).name for t in TEMPLATES if t != "web01"]
+    devices = [d for d in nb.dcim.devices.filter(name=names) if d.name in names]
+    assert len(devices) == len(names) and all(d.primary_ip4 for d in devices)
+
+    undo = undo_run(settings, run_id)  # nothing of the run is left in Redis: NetBox's changelog has it
+
+    assert not undo.error and not {line.outcome for line in undo.lines} & {"failed", "kept"}
+    assert not [d for d in nb.dcim.devices.filter(name=names) if d.name in names]
