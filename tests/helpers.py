@@ -295,7 +295,7 @@ class RedisJanitor:
 
     def watch(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Own the id of every job started and search saved through core.jobs while `monkeypatch` lasts."""
-        for name in ("start_import", "start_search"):
+        for name in ("start_import", "start_search", "start_undo", "start_resume"):
             started = getattr(jobs, name)
 
             def start(*args: Any, _start: Callable = started, **kwargs: Any) -> Any:
@@ -304,6 +304,14 @@ class RedisJanitor:
                 return handle
 
             monkeypatch.setattr(jobs, name, start)
+        ran = jobs.run_here
+
+        def here(*args: Any, **kwargs: Any) -> str:
+            run_id = ran(*args, **kwargs)
+            self.own(run_id)
+            return run_id
+
+        monkeypatch.setattr(jobs, "run_here", here)
         saved = jobs.save_search
 
         def save(*args: Any, **kwargs: Any) -> str:

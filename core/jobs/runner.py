@@ -172,13 +172,14 @@ def execute_undo(
         )
     except ImporterError as exc:
         return finish(JobState.FAILED, str(exc))
-    undone = store.get_record(run_id)
-    if undone is not None:
-        undone["undone_by"] = job_id
-        store.put_record(run_id, undone)
+    record["by"] = report.by
     failed = report.error or (
         f"{counts['failed']} object(s) could not be undone" if counts.get("failed") else ""
     )
+    undone = store.get_record(run_id)
+    if undone is not None and not failed:  # a failed undo can be run again: it does what is left
+        undone["undone_by"] = job_id
+        store.put_record(run_id, undone)
     return finish(JobState.FAILED if failed else JobState.FINISHED, failed)
 
 

@@ -56,7 +56,7 @@ from tests.helpers import (
 
 RUN = secrets.token_hex(3)
 QUEUE = f"lnbi-test-import-{RUN}"
-COPIES = 3
+COPIES = 4
 
 
 def cleanup(nb: pynetbox.api, run: str, nets: list[str]) -> None:
@@ -445,6 +445,39 @@ def view_only_token(nb: pynetbox.api) -> Iterator[str]:
     token = nb.users.tokens.create(user=user.id, write_enabled=True)
     yield f"nbt_{token.key}.{token.token}"
     user.delete()
+
+
+def test_the_worker_resumes_and_undoes_a_run_as_runs_of_their_own(
+    conn: redis.Redis,
+    nb: pynetbox.api,
+    lab: Lab,
+    review: Review,
+    worker: WorkerProcess,
+    lab_settings: Settings,
+) -> None:
+    copy = 3
+    items = items_for(lab, review, copy, ["acc-sw-f3-01", "core-sw01", "web01"])
+    first = wait_for_end(conn, jobs.start_import(lab_settings, items).job_id)
+    assert first.counts["created"] == 3, first.results
+
+    resume = jobs.start_resume(lab_settings, first.job_id)
+    resumed = wait_for_end(conn, resume.job_id)
+    undo = jobs.start_undo(lab_settings, first.job_id)
+    undone = wait_for_end(conn, undo.job_id)
+
+    assert resume.mode == undo.mode == "worker"
+    assert resumed.resumes == first.job_id and resumed.counts["skipped"] == 3  # nothing was left to do
+    assert undone.state is JobState.FINISHED and undone.undoes == first.job_id, undone.error
+    assert undone.by == first.by == "admin"
+    assert {r["kind"] for r in undone.results if r["outcome"] == "deleted"} >= {
+        "device",
+        "virtual machine",
+        "virtual chassis",
+        "interface",
+        "IP address",
+    }
+    assert jobs.job_status(conn, first.job_id).undone_by == undo.job_id
+    assert objects_by_id(nb, review, ids_of(items)) == {}
 
 
 @pytest.mark.parametrize("who", ["no permission at all", "view only"])
