@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 
 from core import defaults
-from core.cli.output import EXIT_OK, SETTINGS_HELP, RedactingFilter
+from core.cli.output import EXIT_FAILING, EXIT_OK, SETTINGS_HELP, RedactingFilter, err, out
 from core.settings import Settings
 
 
@@ -34,12 +35,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help=f"seconds between heartbeats (default {defaults.HEARTBEAT_SECONDS}; keep it well under "
         "WORKER_HEARTBEAT_GRACE)",
     )
+    parser.add_argument(
+        "--alive",
+        action="store_true",
+        help="do not run one: exit 0 when a worker on this host listens on QUEUE_NAME and heartbeats, else 1 "
+        "(a container's health check)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core import jobs
 
+    if args.alive:
+        return _alive(settings)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactingFilter())
     logging.getLogger("core").setLevel(min(logging.INFO, logging.getLogger().getEffectiveLevel()))
@@ -47,3 +56,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         settings, burst=args.burst, name=args.name, heartbeat=args.heartbeat or defaults.HEARTBEAT_SECONDS
     )
     return EXIT_OK
+
+
+def _alive(settings: Settings) -> int:
+    """The health check: this host's worker heartbeats on the queue."""
+    from core import jobs
+
+    host = socket.gethostname()
+    if jobs.worker_alive(jobs.connect(settings), settings.queue_name, hostname=host):
+        out(f"a worker on {host} listens on '{settings.queue_name}'")
+        return EXIT_OK
+    err(f"no worker on {host} heartbeats on '{settings.queue_name}'")
+    return EXIT_FAILING

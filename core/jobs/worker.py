@@ -94,13 +94,21 @@ def search_job(flt: dict[str, Any], server_key: str | None = None) -> dict[str, 
 
 
 def worker_alive(
-    conn: redis.Redis, queue_name: str, *, grace: float = defaults.WORKER_HEARTBEAT_GRACE
+    conn: redis.Redis,
+    queue_name: str,
+    *,
+    grace: float = defaults.WORKER_HEARTBEAT_GRACE,
+    hostname: str | None = None,
 ) -> bool:
-    """True when a worker listening on the queue sent a heartbeat within `grace` seconds (a worker killed
-    with SIGKILL leaves its key behind for a while: its heartbeat, not its key, tells)."""
+    """True when a worker listening on the queue (and running on `hostname`, when given) sent a heartbeat
+    within `grace` seconds (a worker killed with SIGKILL leaves its key behind for a while: its heartbeat,
+    not its key, tells)."""
     with redis_errors():
         found = workers(conn, queue_name)
-    return any(fresh(worker.last_heartbeat, grace) for worker in found)
+    return any(
+        fresh(worker.last_heartbeat, grace) and (hostname is None or worker.hostname == hostname)
+        for worker in found
+    )
 
 
 def run_worker(

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import redis
@@ -43,6 +47,26 @@ def test_worker_alive_goes_by_heartbeat(conn: redis.Redis, worker: WorkerProcess
     assert jobs.worker_alive(conn, QUEUE, grace=GRACE)
     workers = Worker.all(queue=queue_of(conn), serializer=JSONSerializer)
     assert len(workers) == 1 and workers[0].last_heartbeat is not None
+
+
+def test_the_health_check_passes_only_for_a_worker_on_this_host_that_heartbeats(
+    conn: redis.Redis, worker: WorkerProcess, env: dict[str, str], module_tmp: Path
+) -> None:
+    def alive(queue: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "core", "worker", "--alive"],
+            env={**env, "QUEUE_NAME": queue},
+            cwd=module_tmp,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    here, nobody = alive(QUEUE), alive(NOBODY)
+
+    assert here.returncode == 0 and socket.gethostname() in here.stdout, here.stdout + here.stderr
+    assert nobody.returncode == 1 and "no worker" in nobody.stderr
+    assert not jobs.worker_alive(conn, QUEUE, grace=GRACE, hostname="another-host")
 
 
 def test_an_import_job_carries_no_token(
