@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.errors import ImporterError
 from ui import context
+from ui.text import literal
 
 st.set_page_config(page_title="LibreNMS → NetBox", page_icon="🛰️", layout="wide")
 
@@ -21,9 +22,9 @@ with st.sidebar:
     st.caption("Services")
     try:
         for state in context.service_states():
-            st.markdown(f"{'🟢' if state.ok else '🔴'} {state.name}")
+            st.markdown(f"{'🟢' if state.ok else '🔴'} {literal(state.name)}")
     except ImporterError as exc:
-        st.markdown(f"🔴 {exc.message}")
+        st.markdown(f"🔴 {literal(exc.message)}")
 
 context.enter_app_frame()
 navigation.run()

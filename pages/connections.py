@@ -8,6 +8,7 @@ from core.errors import ImporterError
 from core.health import create_librenms_field
 from core.values import public_url
 from ui import context
+from ui.text import literal
 
 context.require_app_frame("pages/connections.py")
 st.title("Connections")
@@ -16,8 +17,8 @@ if st.button("Check again", icon="🔄"):
 
 for state in context.service_states():
     with st.container(border=True):
-        st.markdown(f"**{'🟢' if state.ok else '🔴'} {state.name}** {state.version}")
-        st.caption(state.detail)
+        st.markdown(f"**{'🟢' if state.ok else '🔴'} {literal(state.name)}** {literal(state.version)}")
+        st.caption(literal(state.detail))
         if state.missing_field and st.button("Create the librenms_id field in NetBox", icon="🛠️"):
             try:
                 create_librenms_field(context.settings())

@@ -10,6 +10,7 @@ from core.errors import ImporterError
 from core.librenms import DeviceFilter
 from ui import context, importing, searching
 from ui.review import locations, state
+from ui.text import literal
 
 context.require_app_frame("pages/import_devices.py")
 settings = context.settings()
@@ -73,7 +74,7 @@ if search is None:
 
 review = search.review
 for warning in search.warnings:
-    st.warning(warning)
+    st.warning(literal(warning))
 
 # ------------------------------------------------------------------ summary
 counts = review.counts()
@@ -208,7 +209,7 @@ with st.expander("Row details", icon="🔍"):
     )
     if chosen is not None:
         row = review.rows[chosen]
-        st.markdown(f"**{grid.status_label(row.status)}** — {row.kind.value} ({row.kind_reason})")
+        st.markdown(f"**{grid.status_label(row.status)}** — {row.kind.value} ({literal(row.kind_reason)})")
         fields = [
             {
                 "field": "name",
@@ -250,7 +251,7 @@ with st.expander("Row details", icon="🔍"):
             )
         st.dataframe(fields, hide_index=True, width="stretch")
         for issue in row.issues:
-            (st.error if issue.severity is Severity.BLOCKING else st.warning)(str(issue))
+            (st.error if issue.severity is Severity.BLOCKING else st.warning)(literal(issue))
         if row.stack:
             st.markdown(f"**Stack** ({row.stack.shape}), master: position {row.stack.master.position}")
             st.dataframe(
@@ -320,7 +321,7 @@ with st.expander("CSV: export, edit in a spreadsheet, bring back", icon="📄"):
                 width="stretch",
             )
         for warning in report.warnings:
-            st.warning(warning)
+            st.warning(literal(warning))
 
 # ------------------------------------------------------------------ import
 importing.section(settings, review, page)

@@ -24,6 +24,7 @@ from core.review.unmatched import (
 )
 from core.settings import Settings
 from ui import context
+from ui.text import literal
 
 VALUE, OBJECT = "LibreNMS value", "NetBox object"
 TABS = (  # (tab label, mapping table, what LibreNMS calls the value)
@@ -31,7 +32,6 @@ TABS = (  # (tab label, mapping table, what LibreNMS calls the value)
     ("Hardware → device types", "device_types", "hardware"),
     ("OS → platforms", "platforms", "os"),
 )
-MARKDOWN_SPECIAL = frozenset("\\`*_[]<>$:~|")  # links, emphasis, code, html, latex, directives, tables
 FLASH = "mappings_flash"  # messages that survive the rerun after a save
 VERSIONS = "mappings_editor_versions"  # a saved table gets a fresh editor: its edits are in the file now
 
@@ -55,11 +55,6 @@ def load[T](what: Callable[[int, Settings], T], settings: Settings) -> T | None:
         return None
 
 
-def md(text: str) -> str:
-    """LibreNMS text shown literally in markdown (locations hold brackets, asterisks, …)."""
-    return "".join(f"\\{ch}" if ch in MARKDOWN_SPECIAL else ch for ch in text)
-
-
 def editor_key(table: str) -> str:
     return f"mappings-{table}-{st.session_state.setdefault(VERSIONS, {}).get(table, 0)}"
 
@@ -73,7 +68,10 @@ def write(settings: Settings, mappings: Mappings, table: str, lines: list[str]) 
         return
     versions = st.session_state.setdefault(VERSIONS, {})
     versions[table] = versions.get(table, 0) + 1
-    st.session_state[FLASH] = [f"Saved {settings.mapping_file.name}:", *(f"- {md(line)}" for line in lines)]
+    st.session_state[FLASH] = [
+        f"Saved {literal(settings.mapping_file.name)}:",
+        *(f"- {literal(line)}" for line in lines),
+    ]
     st.rerun()
 
 
@@ -83,7 +81,7 @@ def save_table(
     entries, problems = table_from_rows(zip(edited[VALUE], edited[OBJECT], strict=True))
     problems += check_targets(index, table, entries)
     if problems:
-        st.error("Nothing was saved:\n" + "\n".join(f"- {md(p)}" for p in problems), icon="⛔")
+        st.error("Nothing was saved:\n" + "\n".join(f"- {literal(p)}" for p in problems), icon="⛔")
         return
     change = diff_table(getattr(mappings, table), entries)
     if not change:
@@ -120,7 +118,7 @@ def draw_table(settings: Settings, mappings: Mappings, table: str, index: netbox
     if stale:
         st.warning(
             f"These entries name no NetBox {NOUNS[table]}; fix or delete them before saving: "
-            + ", ".join(f"'{md(t)}'" for t in sorted(set(stale))),
+            + ", ".join(f"'{literal(t)}'" for t in sorted(set(stale))),
             icon="⚠️",
         )
     edited = st.data_editor(
@@ -148,13 +146,15 @@ def draw_unmatched(settings: Settings, table: str, field: str, items: list[Unmat
         digest = hashlib.sha1(item.value.casefold().encode()).hexdigest()[:12]
         with st.container(border=True):
             devices = f"{item.devices} device{'s' if item.devices != 1 else ''}"
-            st.markdown(f"**{md(item.value)}** · {devices}")
-            st.caption("e.g. " + md(", ".join(item.hostnames)))
+            st.markdown(f"**{literal(item.value)}** · {devices}")
+            st.caption("e.g. " + literal(", ".join(item.hostnames)))
             if not item.suggestions:
                 st.caption(f"No NetBox {noun} looks close: add a row above, or create the {noun} in NetBox.")
             for choice in item.suggestions:
                 if st.button(
-                    f"Map to {md(choice.name)}", key=f"map-{table}-{digest}-{choice.ref}", help=choice.label
+                    f"Map to {literal(choice.name)}",
+                    key=f"map-{table}-{digest}-{choice.ref}",
+                    help=literal(choice.label),
                 ):
                     map_one(settings, table, item.value, choice.ref)
     if empty:

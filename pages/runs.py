@@ -29,6 +29,7 @@ from ui.runs import (
     state_label,
     when,
 )
+from ui.text import literal
 
 PAGE = "pages/runs.py"
 RUN = "run"  # the run picker's key, and the query parameter that opens a run
@@ -44,17 +45,19 @@ try:
     conn = jobs.connect(settings)
 except ImporterError as exc:
     conn = None
-    st.warning(f"{exc.message} Only runs made by this app process since it started are listed.", icon="⚠️")
+    st.warning(
+        f"{literal(exc.message)} Only runs made by this app process since it started are listed.", icon="⚠️"
+    )
 if conn is not None:
     try:
         listening = jobs.worker_alive(conn, settings.queue_name)
     except QueueUnavailable:
         listening = False
     if listening:
-        st.success(f"A worker listens on the queue '{settings.queue_name}'.", icon="🟢")
+        st.success(f"A worker listens on the queue '{literal(settings.queue_name)}'.", icon="🟢")
     else:
         st.info(
-            f"No worker listens on '{settings.queue_name}': runs go inside the app. "
+            f"No worker listens on '{literal(settings.queue_name)}': runs go inside the app. "
             "Start one with `python -m core worker`.",
             icon="ℹ️",
         )
@@ -139,7 +142,7 @@ def show(run_id: str) -> RunView | None:
     if started and started[0] == run_id:
         st.success(f"Started run {run_id}.", icon="▶️")
         if started[1]:
-            st.info(started[1], icon="ℹ️")
+            st.info(literal(started[1]), icon="ℹ️")
     st.markdown(f"**{kind_label(status)}** · {state_label(status)} · {status.done} / {status.total} rows")
     ended = f", ended {when(status.ended_at)}" if status.ended_at else ""
     st.text(f"Run {run_id} by {status.by or 'unknown'}, started {when(status.enqueued_at)}{ended}")

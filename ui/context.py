@@ -8,6 +8,7 @@ from core import defaults
 from core.errors import ImporterError
 from core.health import ServiceState, check_all
 from core.settings import Settings, load_settings
+from ui.text import literal
 
 APP_FRAME = "_app_frame"
 DEEP_LINK = "_deep_link"
@@ -42,7 +43,8 @@ def service_states() -> list[ServiceState]:
 
 
 def show_error(exc: ImporterError) -> None:
-    """One error, in words, with what to do; never a traceback (which could hold a URL with secrets)."""
-    st.error(exc.message, icon="⚠️")
+    """One error, in words, with what to do; never a traceback (which could hold a URL with secrets). Its
+    words quote LibreNMS, NetBox or a CSV: shown as text."""
+    st.error(literal(exc.message), icon="⚠️")
     if exc.hint:
-        st.caption(exc.hint)
+        st.caption(literal(exc.hint))

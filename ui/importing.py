@@ -23,6 +23,7 @@ from core.search import revalidate
 from core.settings import Settings
 from ui import context
 from ui.review import STATE, PageState
+from ui.text import literal
 
 UNREACHABLE = "Queue unreachable (Redis), retrying…"
 HARD_STOP = "Hard stop (kills the worker; the batch in flight may be left unfinished)"
@@ -54,7 +55,7 @@ def section(settings: Settings, review: Review, page: PageState) -> None:
             "and are left out."
         )
     if error := st.session_state.pop("_refresh_error", None):
-        st.warning(f"The statuses could not be refreshed after the import: {error}")
+        st.warning(f"The statuses could not be refreshed after the import: {literal(error)}")
     if page.job_id:
         _follow(settings, page, status)
 
@@ -134,7 +135,7 @@ def _stop(settings: Settings, job_id: str, *, hard: bool) -> None:
 def _follow(settings: Settings, page: PageState, status: jobs.JobStatus | None) -> None:
     """Follow the job: `status` is its state at this run, None when Redis could not be reached."""
     if page.job_note:
-        st.info(page.job_note, icon="ℹ️")
+        st.info(literal(page.job_note), icon="ℹ️")
 
     @st.fragment(run_every=defaults.POLL_INTERVAL_SECONDS)
     def progress() -> None:
@@ -150,7 +151,7 @@ def _follow(settings: Settings, page: PageState, status: jobs.JobStatus | None) 
         box = st.status(f"{what} {status.done} / {status.total}", expanded=True, state="running")
         box.progress(status.done / status.total if status.total else 0.0)
         counts = status.counts
-        box.write(
+        box.text(  # the device being imported, as LibreNMS names it: plain text
             f"Now: {status.current or '…'} — created {counts.get('created', 0)}, "
             f"skipped {counts.get('skipped', 0)}, failed {counts.get('failed', 0)}"
         )
@@ -191,7 +192,7 @@ def _results(status: jobs.JobStatus) -> None:
     state = {"finished": "complete"}.get(status.state.value, "error")
     with st.status(text, state=state, expanded=True):
         if status.error:
-            st.error(status.error)
+            st.error(literal(status.error))
         results_table(status.results)
     st.page_link(
         "pages/runs.py",

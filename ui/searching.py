@@ -17,6 +17,7 @@ from core.settings import Settings
 from ui import context
 from ui.importing import UNREACHABLE
 from ui.review import PageState, sources
+from ui.text import literal
 
 
 def _show(page: PageState, result: SearchResult, search_id: str) -> None:
@@ -31,7 +32,10 @@ def run_here(
         bar = st.progress(0.0)
         try:
             result = sources().search(
-                flt, server_key, refresh=refresh, progress=lambda what, done: bar.progress(done, text=what)
+                flt,
+                server_key,
+                refresh=refresh,
+                progress=lambda what, done: bar.progress(done, text=literal(what)),
             )
         except ImporterError as exc:
             status.update(label="Search failed", state="error")
@@ -75,11 +79,11 @@ def follow(settings: Settings, page: PageState) -> None:
             st.rerun(scope="app")
         if status.active:
             box = st.status(
-                f"Searching in the background… {status.current}", state="running"
+                f"Searching in the background… {literal(status.current)}", state="running"
             )  # stays running
             box.progress(min(status.done, 100) / 100)
             if page.search_note:
-                box.caption(page.search_note)
+                box.caption(literal(page.search_note))
             return
         job_id, page.search_job_id = page.search_job_id, ""
         if result is not None:
@@ -100,7 +104,7 @@ def _label(entry: dict) -> str:
 
 def recent(settings: Settings, page: PageState) -> None:
     if error := st.session_state.pop("_search_error", None):
-        st.error(error)
+        st.error(literal(error))
     try:
         entries = jobs.recent_searches(settings)
     except ImporterError:
