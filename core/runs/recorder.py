@@ -44,7 +44,7 @@ class Recorder:
             return
         action = _ACTIONS[method]
         if action == "delete":
-            items = _items(sent) or [{"id": _trailing_id(path)}]
+            items = [i for i in _items(sent) if i.get("id")] or [{"id": _trailing_id(path)}]
         else:
             try:
                 items = _items(answer.json())

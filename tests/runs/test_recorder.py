@@ -46,14 +46,18 @@ def test_a_bulk_create_and_a_bulk_delete_are_recorded_object_by_object_with_the_
     created = [{"id": 5, "name": "sw1"}, {"id": 6, "name": "sw2"}]
     recorder.confirmed("POST", "/api/dcim/devices/", "req-1", created, answer(created))
     recorder.confirmed("DELETE", "/api/dcim/devices/", "req-2", [{"id": 6}], answer(None))
+    recorder.confirmed(
+        "DELETE", "/api/ipam/ip-addresses/9/", "req-4", {"changelog_message": "m"}, answer(None)
+    )
     recorder.confirmed("POST", "/api/dcim/sites/", "req-3", {}, answer({"id": 1, "name": "x"}))
 
     assert [(o.id, o.name, o.action, o.request_id) for o in recorder.objects] == [
         (5, "sw1", "create", "req-1"),
         (6, "sw2", "create", "req-1"),
         (6, "", "delete", "req-2"),
+        (9, "", "delete", "req-4"),  # a single DELETE: the id is in its URL, the body has only the message
     ]
-    assert [len(batch) for batch in stored] == [2, 1]  # one store call per confirmed write
+    assert [len(batch) for batch in stored] == [2, 1, 1]  # one store call per confirmed write
     assert stored[0][0]["type"] == "dcim.device"
 
 
