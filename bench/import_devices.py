@@ -23,31 +23,42 @@ from core.choices import Kind, RowStatus  # noqa: E402
 from core.importer import ImportItem, run_import  # noqa: E402
 from core.librenms import DeviceFilter  # noqa: E402
 from core.search import run_search  # noqa: E402
-from core.settings import load_settings  # noqa: E402
+from core.settings import Settings, load_settings  # noqa: E402
 from devtools.librenms_sim import LibreNMSSimulator  # noqa: E402
+
+
+def bench_settings(stack_env: dict[str, str], sim: LibreNMSSimulator) -> Settings:
+    """The settings of a bench import: the bench NetBox, the simulator, the demo mappings."""
+    return load_settings(
+        {
+            **stack_env,
+            "LIBRENMS_URL": sim.url,
+            "LIBRENMS_TOKEN": "bench",
+            "MAPPING_FILE": str(ROOT / "devtools" / "demo-mappings.yaml"),
+        },
+        secrets_file=Path("/nonexistent"),
+    )
+
+
+def ready_items(settings: Settings, devices: int) -> list[ImportItem]:
+    """`devices` rows to import: a search, every row given a role, then the first ready standalone devices
+    with a management IP (only those whose hardware and site the demo data resolves are ready)."""
+    review = run_search(settings, DeviceFilter(detect_stacks=True)).review
+    review.apply_role(list(review.rows), "access-switch")
+    rows = [
+        r
+        for r in review
+        if r.status is RowStatus.READY and r.kind is Kind.DEVICE and r.stack is None and r.device.ip
+    ][:devices]
+    return [ImportItem.from_row(r) for r in rows]
 
 
 def one_run(devices: int, batch: int, label: str) -> None:
     stack_env = benchstack.fresh_netbox()
     # templates: only the physical devices whose hardware and site the demo data resolves
     with LibreNMSSimulator(tokens=["bench"], synthetic=devices * 3) as sim:
-        settings = load_settings(
-            {
-                **stack_env,
-                "LIBRENMS_URL": sim.url,
-                "LIBRENMS_TOKEN": "bench",
-                "MAPPING_FILE": str(ROOT / "devtools" / "demo-mappings.yaml"),
-            },
-            secrets_file=Path("/nonexistent"),
-        )
-        review = run_search(settings, DeviceFilter(detect_stacks=True)).review
-        review.apply_role(list(review.rows), "access-switch")
-        rows = [
-            r
-            for r in review
-            if r.status is RowStatus.READY and r.kind is Kind.DEVICE and r.stack is None and r.device.ip
-        ][:devices]
-        items = [ImportItem.from_row(r) for r in rows]
+        settings = bench_settings(stack_env, sim)
+        items = ready_items(settings, devices)
         api = netbox.connect(settings)
         t0 = time.perf_counter()
         report = run_import(settings, items, nb_api=api, librenms=None, batch_size=batch)
