@@ -232,6 +232,7 @@ class _Steps:
     todo: dict[Key, _Object]
     base: str
     failed: set[Key] = field(default_factory=set)
+    types: dict[int, str] = field(default_factory=dict)  # content type id → 'app.model'
 
     def _of(self, kind: str, created: bool) -> list[_Object]:
         return [o for o in self.todo.values() if o.key[0] == kind and o.created is created]
@@ -274,22 +275,30 @@ class _Steps:
                 self._fail(objs, exc)
 
     def restore(self) -> None:
-        """What the run changed on objects it did not create goes back to what it was."""
+        """What the run changed on objects it did not create goes back to what it was: one bulk PATCH per
+        object type, each item with its own fields."""
         for kind in LABELS:
-            objs = [o for o in self._of(kind, False) if o.key not in self.failed]
-            for obj in objs:
-                fields = self._before_values(obj)
-                if not fields:
-                    continue
-                try:
-                    netbox.call(
-                        self.api,
-                        f"put {LABELS[kind]} '{obj.name}' back",
-                        lambda k=kind, f=fields, o=obj: endpoint(self.api, k).update([{"id": o.key[1], **f}]),
-                    )
-                except NetBoxError as exc:
-                    self._fail([obj], exc)
-                    continue
+            try:
+                todo = [
+                    (o, self._before_values(o)) for o in self._of(kind, False) if o.key not in self.failed
+                ]
+            except NetBoxError as exc:
+                self._fail([o for o in self._of(kind, False) if o.key not in self.failed], exc)
+                continue
+            todo = [(obj, fields) for obj, fields in todo if fields]
+            if not todo:
+                continue
+            patch = [{"id": obj.key[1], **fields} for obj, fields in todo]
+            try:
+                netbox.call(
+                    self.api,
+                    f"put {LABELS[kind]}s back",
+                    lambda k=kind, p=patch: endpoint(self.api, k).update(p),
+                )
+            except NetBoxError as exc:
+                self._fail([obj for obj, _ in todo], exc)
+                continue
+            for obj, fields in todo:
                 self._line(obj, "restored", "put back: " + ", ".join(sorted(fields)))
 
     def _before_values(self, obj: _Object) -> dict[str, Any]:
@@ -309,10 +318,13 @@ class _Steps:
         return out
 
     def _object_type(self, type_id: int) -> str:
-        found = netbox.call(
-            self.api, "look up an object type", lambda: self.api.core.object_types.get(type_id)
-        )
-        return f"{found.app_label}.{found.model}"
+        """'app.model' of a content type id (as changelog data holds them), looked up once per id."""
+        if type_id not in self.types:
+            found = netbox.call(
+                self.api, "look up an object type", lambda: self.api.core.object_types.get(type_id)
+            )
+            self.types[type_id] = f"{found.app_label}.{found.model}"
+        return self.types[type_id]
 
     def _delete(self, kind: str, objs: list[_Object]) -> None:
         objs = [o for o in objs if o.key not in self.failed]

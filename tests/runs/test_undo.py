@@ -89,8 +89,11 @@ def test_undo_after_a_clean_import_leaves_netbox_as_before_and_puts_a_reused_ip_
     nb: pynetbox.api, lab: Lab, review: Review, settings: Settings
 ) -> None:
     copy = 0
-    free = nb.ipam.ip_addresses.create(
-        address=f"{lab.row('cx-acc01', copy).device.ip}/24", status="active", description=f"{MARKER} free"
+    free, other = (
+        nb.ipam.ip_addresses.create(
+            address=f"{lab.row(t, copy).device.ip}/24", status="active", description=f"{MARKER} free"
+        )
+        for t in ("cx-acc01", "acc-sw-f3-01")
     )
     before = counts(nb)
     report = import_copy(lab, review, settings, copy, f"{MARKER}-0")
@@ -107,10 +110,17 @@ def test_undo_after_a_clean_import_leaves_netbox_as_before_and_puts_a_reused_ip_
     outcomes = {(line.type, line.outcome) for line in undo.lines}
     assert ("ipam.ipaddress", "restored") in outcomes and ("dcim.virtualchassis", "deleted") in outcomes
     assert not {line.outcome for line in undo.lines} & {"failed", "kept"}
+    assert nb.ipam.ip_addresses.get(other.id).assigned_object_id is None
     changes = list(nb.core.object_changes.filter(q=undo.run_id))
     assert changes and all(undo.run_id in c.message and report.run_id in c.message for c in changes)
+    put_back = {
+        c.request_id
+        for c in changes
+        if c.changed_object_type == "ipam.ipaddress" and c.action.value == "update"
+    }
+    assert len(put_back) == 1  # both reused IPs put back in one bulk request
     assert undo_run(settings, report.run_id).error  # a second undo has nothing left to do
-    nb.ipam.ip_addresses.delete([free.id])
+    nb.ipam.ip_addresses.delete([free.id, other.id])
 
 
 def test_undo_leaves_a_device_edited_after_the_run_whole_and_says_who_changed_it(
