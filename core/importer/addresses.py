@@ -103,7 +103,8 @@ class _Batch:
         data) leaves the row partial: a repair completes it."""
         result = self.results[i]
         result.extra.append(f"primary IP {self.cidr(i)} not set: {why}")
-        if fault and result.outcome in (Outcome.CREATED, Outcome.COMPLETED):
+        finishing = (Outcome.CREATED, Outcome.COMPLETED) + ((Outcome.SKIPPED,) if self.repair else ())
+        if fault and result.outcome in finishing:  # a repair that failed again leaves it unfinished too
             result.outcome = Outcome.PARTIAL
 
     def interfaces(self) -> dict[int, Any]:
