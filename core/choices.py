@@ -123,3 +123,18 @@ class JobKind(StrEnum):
     IMPORT = "import"
     SEARCH = "search"
     UNDO = "undo"  # the undo of an import run: a run of its own
+
+
+class AuthMode(StrEnum):
+    """How the app knows who uses it (setting AUTH)."""
+
+    NETBOX = "netbox"  # sign in with a NetBox username and password (or one's own NetBox token)
+    NONE = "none"  # no sign-in: one user on their own machine, acting with the service token
+
+
+class SignInMethod(StrEnum):
+    """How an analyst signed in: what the app writes to NetBox with, and what sign-out deletes."""
+
+    PASSWORD = "NetBox password"  # the app asked NetBox for a personal, expiring token; sign-out deletes it
+    TOKEN = "own NetBox token"  # pasted by the analyst (SSO users); sign-out forgets it, NetBox keeps it
+    NONE = "no sign-in"  # AUTH=none: the service token

@@ -34,6 +34,7 @@ MANAGEMENT_INTERFACE = "mgmt0"  # when LibreNMS names no port for the management
 CHANGELOG_MESSAGE = "LibreNMS import, run {run_id}"  # on every change an import makes in NetBox
 RESUME_MESSAGE = "LibreNMS import, run {run_id}, resuming run {resumed}"  # so the resumed run's undo has it
 UNDO_MESSAGE = "LibreNMS undo of run {undone}, run {run_id}"
+BY_ANALYST = ", by {analyst}"  # appended to each of the three when someone signed in
 CHANGELOG_PREFIXES = ("LibreNMS import, run ", "LibreNMS undo of run ")
 CHANGELOG_PAGE = 1000  # changelog entries per request
 IMPORT_BATCH_SIZE = 50
@@ -59,6 +60,12 @@ LOCK_TTL_SECONDS = 600
 LOCK_REFRESH_SECONDS = LOCK_TTL_SECONDS // 6
 RECENT_SEARCHES_KEPT = 20
 POLL_INTERVAL_SECONDS = 1.0
+
+# Sign-in
+SESSION_HOURS = 8.0  # a personal token the app asks NetBox for expires after this (a working day)
+TOKEN_DESCRIPTION = "LibreNMS importer sign-in"  # on the personal tokens, as NetBox's token list shows them
+ADMIN_GROUP = "librenms-importer-admins"  # NetBox group whose members may do admin actions (and superusers)
+SESSION_SWEEP_SECONDS = 30  # how often the app deletes the tokens of sessions that have ended
 
 # The app
 SERVICE_STATES_SECONDS = 30  # the sidebar's service states are checked at most this often

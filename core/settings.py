@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core import defaults
-from core.choices import NameSource
+from core.choices import AuthMode, NameSource
 from core.errors import ConfigError
 
 SECRETS_FILE = Path(".streamlit/secrets.toml")
@@ -82,6 +82,29 @@ class Settings:
     librenms_timeout: float = defaults.LIBRENMS_READ_TIMEOUT
     netbox_timeout: float = defaults.NETBOX_TIMEOUT
     librenms_cache_seconds: int = defaults.LIBRENMS_CACHE_SECONDS
+    auth: AuthMode = AuthMode.NETBOX
+    admin_group: str = defaults.ADMIN_GROUP
+    job_secret: Secret = field(
+        default_factory=lambda: Secret("")
+    )  # shared by app and worker (core.auth.sealed)
+    session_hours: float = defaults.SESSION_HOURS
+    # Who acts: set for a signed-in analyst's session (as_analyst), never read from the environment.
+    analyst: str = ""  # named in every changelog message and run record
+    token_expires: float = (
+        0.0  # epoch seconds: netbox_token is the analyst's own, expiring then (0: the service's)
+    )
+
+    def as_analyst(self, name: str, token: Secret | None = None, expires: float = 0.0) -> Settings:
+        """These settings for one analyst: named in what they do, and writing with their own NetBox token
+        (expiring at `expires`) when given, else with the service token."""
+        if token:
+            return replace(self, analyst=name, netbox_token=token, token_expires=expires)
+        return replace(self, analyst=name)
+
+    @property
+    def personal_token(self) -> bool:
+        """Whether netbox_token is an analyst's own (then a job carries it sealed: core.auth.sealed)."""
+        return self.token_expires > 0
 
     @property
     def default_server_key(self) -> str:
@@ -194,6 +217,10 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_file: Path | Non
         raise ConfigError(
             f"NAME_SOURCE must be {' or '.join(NameSource)}, not '{get('NAME_SOURCE')}'."
         ) from None
+    try:
+        auth = AuthMode(str(get("AUTH", AuthMode.NETBOX)).strip().lower())
+    except ValueError:
+        raise ConfigError(f"AUTH must be {' or '.join(AuthMode)}, not '{get('AUTH')}'.") from None
     return Settings(
         librenms_servers=tuple(servers),
         netbox_url=str(get("NETBOX_URL")).rstrip("/"),
@@ -210,4 +237,8 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_file: Path | Non
         librenms_cache_seconds=int(
             _float(get("LIBRENMS_CACHE_SECONDS", defaults.LIBRENMS_CACHE_SECONDS), "LIBRENMS_CACHE_SECONDS")
         ),
+        auth=auth,
+        admin_group=str(get("ADMIN_GROUP", defaults.ADMIN_GROUP)).strip(),
+        job_secret=Secret(str(get("JOB_SECRET"))),
+        session_hours=_float(get("SESSION_HOURS", defaults.SESSION_HOURS), "SESSION_HOURS"),
     )

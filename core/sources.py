@@ -1,6 +1,7 @@
 """What the app reads, built from Settings: the LibreNMS clients of the process (one per configured server,
-so their device-list caches serve every search) and NetBox's reference data. Pages and ui/ hold a `Sources`
-and call it; they never build or hold a client themselves."""
+so their device-list caches serve every search and every session) and NetBox's reference data. Pages and ui/
+hold a `Sources` and call it; they never build or hold a client themselves. NetBox is always read with the
+settings of the session that asks (its analyst's token), never with the process's."""
 
 from __future__ import annotations
 
@@ -31,13 +32,20 @@ class Sources:
             return client
 
     def search(
-        self, flt: DeviceFilter, server_key: str, *, refresh: bool = False, progress: Progress | None = None
+        self,
+        settings: Settings,
+        flt: DeviceFilter,
+        server_key: str,
+        *,
+        refresh: bool = False,
+        progress: Progress | None = None,
     ) -> SearchResult:
-        """A search on this server (`refresh`: read LibreNMS again instead of its short-lived cache)."""
+        """A search on this server, reading NetBox with `settings` (the session's; `refresh`: read LibreNMS
+        again instead of its short-lived cache)."""
         client = self._client(server_key)
         if refresh:
             client.clear_cache()
-        return run_search(self.settings, flt, server_key=server_key, librenms=client, progress=progress)
+        return run_search(settings, flt, server_key=server_key, librenms=client, progress=progress)
 
     def locations(self, server_key: str) -> list[str]:
         """The server's LibreNMS location names (for the filter's choices)."""

@@ -157,29 +157,62 @@ create_database() {
   rm -f "$STATE/netbox.env"
 }
 
+USERS_VERSION=2  # raise it when bootstrap_users makes other users: stacks then make them again
+
 bootstrap_users() {
-  # A superuser and a user without any permission, each with a v2 token; the tokens exist only here
-  # and in the settings file (mode 600).
-  log "creating users and API tokens"
+  # Users with real permissions, each password "<name>-local-only" (this stack is local-only):
+  #   admin    superuser, with the v2 token the app uses as its service token (NETBOX_TOKEN)
+  #   noperm   no permission at all (NETBOX_TOKEN_NOPERM)
+  #   analyst  sees everything; writes devices and their interfaces only in the site "hq" (a constrained
+  #            object permission), IPs, stacks and VMs anywhere
+  #   viewer   sees everything, writes nothing
+  #   lead     writes everything the import writes, and is in the admin group (librenms-importer-admins)
+  #   demo     as lead: the demo's analyst (devtools/run.sh prints the name and password)
+  # The tokens exist only here and in the settings file (mode 600).
+  log "creating users, permissions and API tokens"
   nb shell --no-imports -c '
-from users.models import Token, User
-def token_for(name, superuser):
+from core.models import ObjectType
+from users.models import Group, ObjectPermission, Token, User
+def user(name, superuser=False):
     user, _ = User.objects.get_or_create(username=name, defaults={"is_superuser": superuser})
     user.is_superuser = superuser
     user.set_password(name + "-local-only")
     user.save()
+    return user
+def token_for(user):
     Token.objects.filter(user=user).delete()
     token = Token(user=user, write_enabled=True)
     token.save()
     return f"nbt_{token.key}.{token.token}"
-print("NETBOX_TOKEN=" + token_for("admin", True))
-print("NETBOX_TOKEN_NOPERM=" + token_for("noperm", False))
+def permission(name, types, actions, users, constraints=None):
+    ObjectPermission.objects.filter(name=name).delete()
+    perm = ObjectPermission.objects.create(name=name, actions=actions, constraints=constraints)
+    perm.object_types.set(types)
+    perm.users.set(users)
+def types(*labels):
+    return [ObjectType.objects.get_by_natural_key(*label.split(".")) for label in labels]
+WRITE = ["add", "change", "delete"]
+admins, _ = Group.objects.get_or_create(name="librenms-importer-admins")
+analyst, viewer, lead, demo = user("analyst"), user("viewer"), user("lead"), user("demo")
+for member in (lead, demo):
+    member.groups.add(admins)
+permission("lnbi-view-all", ObjectType.objects.all(), ["view"], [analyst, viewer, lead, demo])
+permission("lnbi-devices-in-hq", types("dcim.device"), WRITE, [analyst], {"site__slug": "hq"})
+permission("lnbi-interfaces-in-hq", types("dcim.interface"), WRITE, [analyst], {"device__site__slug": "hq"})
+imported = ["ipam.ipaddress", "dcim.virtualchassis", "virtualization.virtualmachine",
+            "virtualization.vminterface", "extras.tag"]
+permission("lnbi-import-anywhere", types(*imported), WRITE, [analyst])
+permission("lnbi-import-all", types("dcim.device", "dcim.interface", *imported), WRITE, [lead, demo])
+print("NETBOX_TOKEN=" + token_for(user("admin", True)))
+print("NETBOX_TOKEN_NOPERM=" + token_for(user("noperm")))
 ' >"$STATE/tokens.tmp" 2>"$STATE/bootstrap.log" || die "user bootstrap failed (see $STATE/bootstrap.log)"
   {
     echo "# Written by devtools/stack.sh ($STACK stack). Local secrets: do not commit or paste."
     echo "NETBOX_URL=http://127.0.0.1:$NB_PORT"
     grep -E '^NETBOX_TOKEN(_NOPERM)?=' "$STATE/tokens.tmp"
     echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT/$APP_REDIS_DB"
+    echo "JOB_SECRET=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')"
+    echo "STACK_USERS=$USERS_VERSION"
   } >"$STATE/netbox.env"
   rm -f "$STATE/tokens.tmp"
   chmod 600 "$STATE/netbox.env"
@@ -243,7 +276,7 @@ cmd_up() {
   write_config
   ensure_db_role
   db_exists || create_database
-  [ -f "$STATE/netbox.env" ] || bootstrap_users
+  grep -qsx "STACK_USERS=$USERS_VERSION" "$STATE/netbox.env" || bootstrap_users
   start_gunicorn
   # the database may have been reset by another checkout of this project (same database name)
   tokens_valid || { log "the saved tokens are not valid for this database"; bootstrap_users; }

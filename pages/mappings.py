@@ -1,5 +1,6 @@
 """Mappings: the tables that turn LibreNMS locations, hardware and os into NetBox sites, device types and
-platforms; the LibreNMS values that match nothing yet, with one-click fixes; the default role rules."""
+platforms; the LibreNMS values that match nothing yet, with one-click fixes; the default role rules.
+Every later import uses these tables: only admins (core.auth.may_administer) edit them, others read them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core import defaults, netbox, sources
+from core.auth import may_administer
 from core.errors import ConfigError, ImporterError
 from core.librenms import LibreDevice
 from core.mapping import Mappings, diff_table, load_mappings, save_mappings, table_from_rows
@@ -34,6 +36,10 @@ TABS = (  # (tab label, mapping table, what LibreNMS calls the value)
 )
 FLASH = "mappings_flash"  # messages that survive the rerun after a save
 VERSIONS = "mappings_editor_versions"  # a saved table gets a fresh editor: its edits are in the file now
+READ_ONLY = (
+    "Read-only: the mapping tables are edited by admins (NetBox superusers, or members of the NetBox group "
+    "'{group}'), since every later import uses them."
+)
 
 
 @st.cache_data(ttl=defaults.MAPPINGS_PAGE_CACHE_SECONDS, show_spinner="Reading NetBox…")
@@ -60,7 +66,10 @@ def editor_key(table: str) -> str:
 
 
 def write(settings: Settings, mappings: Mappings, table: str, lines: list[str]) -> None:
-    """Save atomically, then rerun with a fresh editor and the report of what changed."""
+    """Save atomically, then rerun with a fresh editor and the report of what changed. Only for admins."""
+    if not may_administer(context.analyst()):
+        st.error(READ_ONLY.format(group=literal(settings.admin_group)), icon="🔒")
+        return
     try:
         save_mappings(settings.mapping_file, mappings)
     except OSError as exc:
@@ -107,9 +116,10 @@ def draw_table(settings: Settings, mappings: Mappings, table: str, index: netbox
             OBJECT: pd.Series(list(entries.values()), dtype=object),
         }
     )
-    if index is None:
+    if index is None or not may_administer(context.analyst()):
         st.dataframe(frame, hide_index=True, width="stretch")
-        st.caption("Editing needs NetBox, to check that every entry names an existing object.")
+        if index is None:
+            st.caption("Editing needs NetBox, to check that every entry names an existing object.")
         return
     options = {c.ref: c.label for c in choices(index, table)}
     stale = [t for t in entries.values() if not target_exists(index, table, t)]
@@ -150,6 +160,9 @@ def draw_unmatched(settings: Settings, table: str, field: str, items: list[Unmat
             st.caption("e.g. " + literal(", ".join(item.hostnames)))
             if not item.suggestions:
                 st.caption(f"No NetBox {noun} looks close: add a row above, or create the {noun} in NetBox.")
+            if item.suggestions and not may_administer(context.analyst()):
+                st.caption("Close NetBox objects: " + literal(", ".join(c.name for c in item.suggestions)))
+                continue
             for choice in item.suggestions:
                 if st.button(
                     f"Map to {literal(choice.name)}",
@@ -200,6 +213,8 @@ st.caption(
     "How LibreNMS values become NetBox objects when no NetBox object has the same name or slug. "
     f"Kept in `{settings.mapping_file}`; values match case-insensitively."
 )
+if not may_administer(context.analyst()):
+    st.info(READ_ONLY.format(group=literal(settings.admin_group)), icon="🔒")
 if st.button("Refresh", icon="🔄", help="Read NetBox and LibreNMS again"):
     netbox_index.clear()
     librenms_devices.clear()

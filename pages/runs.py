@@ -1,7 +1,8 @@
 """Runs: every import and undo, newest first (who, rows, a count per outcome, state). Open one, or link to it
 with ?run=<id>, to see its plan, its result lines and the NetBox objects it made or changed (and where that
 record comes from); resume an unfinished import, undo one, stop a running one. Each action first says what
-it will do and waits for a yes; a run it starts is opened at once and followed until it ends.
+it will do and waits for a yes; a run it starts is opened at once and followed until it ends. A run belongs
+to the analyst who started it: others see it, and only they or an admin act on it (core.auth.may_act_on).
 
 The list polls every two seconds and an open active run every second, each rerunning only itself; when the
 run ends the page reruns once. While Redis cannot be reached they say so and keep polling."""
@@ -11,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import defaults, jobs
+from core.auth import may_act_on
 from core.choices import JobKind, JobMode
 from core.errors import ImporterError, QueueUnavailable
 from core.runs.view import RunView, list_runs, show_run
@@ -64,6 +66,11 @@ if conn is not None:
 where = conn if conn is not None else settings
 
 
+def mine(status: jobs.JobStatus) -> bool:
+    """Whether this session's analyst may act on the run: theirs, or they are an admin."""
+    return may_act_on(context.analyst(), status.analyst)
+
+
 def ask(action: Action, run_id: str) -> None:
     """Open the confirmation of `action` on the run (drawn at the end of this page run)."""
     st.session_state[CONFIRMING] = (action.value, run_id)
@@ -97,6 +104,9 @@ def run_list() -> None:
         left.text(
             f"⏳ {short(run.job_id)} {kind_label(run)} {state}: {run.done} / {run.total} — {run.current}"
         )
+        if not mine(run):
+            cancel.caption(f"{run.analyst or 'an admin'}'s run")
+            continue
         if cancel.button(
             "Cancel", key=f"cancel-{run.job_id}", icon="⏹️", help=CANCEL_HELP, disabled=run.stopping
         ):
@@ -145,7 +155,8 @@ def show(run_id: str) -> RunView | None:
             st.info(literal(started[1]), icon="ℹ️")
     st.markdown(f"**{kind_label(status)}** · {state_label(status)} · {status.done} / {status.total} rows")
     ended = f", ended {when(status.ended_at)}" if status.ended_at else ""
-    st.text(f"Run {run_id} by {status.by or 'unknown'}, started {when(status.enqueued_at)}{ended}")
+    who = status.analyst or status.by or "unknown"
+    st.text(f"Run {run_id} by {who}, started {when(status.enqueued_at)}{ended}")
     if any(status.counts.values()):
         st.caption(", ".join(f"{outcome} {n}" for outcome, n in status.counts.items() if n))
     if status.error:
@@ -153,7 +164,9 @@ def show(run_id: str) -> RunView | None:
         st.text(status.error)
 
     offered = [(Action.RESUME, "▶️", view.can_resume), (Action.UNDO, "↩️", view.can_undo)]
-    buttons = [(action, icon) for action, icon, ok in offered if ok]
+    buttons = [(action, icon) for action, icon, ok in offered if ok and mine(status)]
+    if not mine(status) and any(ok for _, _, ok in offered):
+        st.caption(f"Only {literal(who)} or an admin can resume or undo this run.")
     for column, (action, icon) in zip(st.columns(6), buttons, strict=False):
         if column.button(action.value.capitalize(), icon=icon, key=action.value, width="stretch"):
             ask(action, run_id)
@@ -216,6 +229,9 @@ def confirm(action: Action, run_id: str, view: RunView | None) -> None:
 
 def act(action: Action, run_id: str) -> None:
     try:
+        if not mine(jobs.job_status(where, run_id, results=False)):
+            st.error("Only the analyst who started this run, or an admin, can do that.", icon="🔒")
+            return
         if action is Action.CANCEL:
             jobs.cancel(where, run_id)
         elif action is Action.HARD_STOP:

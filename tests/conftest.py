@@ -25,7 +25,7 @@ SIM_TOKEN = "test-librenms-token-5f2c"
 def _stack_env() -> dict[str, str]:
     keys = ("NETBOX_URL", "NETBOX_TOKEN", "NETBOX_TOKEN_NOPERM", "REDIS_URL")
     if all(os.environ.get(k) for k in keys):
-        return {k: os.environ[k] for k in keys}
+        return {k: os.environ[k] for k in (*keys, "JOB_SECRET") if k in os.environ}
     if not STACK_ENV.is_file():
         pytest.fail("No test NetBox: run devtools/test.sh, or `STACK=test devtools/stack.sh up` first.")
     env = {}

@@ -33,12 +33,13 @@ import pytest
 import redis
 
 from core import defaults, jobs, keys
-from core.choices import FieldType, Kind, RowStatus
+from core.auth import Analyst
+from core.choices import FieldType, Kind, RowStatus, SignInMethod
 from core.importer import ImportItem
 from core.librenms import LibreDevice, Stack, detect_stack
 from core.netbox import Existing, NetBoxIndex, Obj
 from core.review import Options, Review, Row, device_name
-from core.settings import Settings, load_settings
+from core.settings import Secret, Settings, load_settings
 from devtools import demo_data
 from devtools.librenms_sim import LibreNMSSimulator, synthesize_devices
 from tests.conftest import DEMO_MAPPINGS, FIXTURES, ROOT, SIM_TOKEN
@@ -156,6 +157,7 @@ def worker_env(
         "REDIS_URL": stack_env["REDIS_URL"],
         "QUEUE_NAME": queue,
         "MAPPING_FILE": str(mapping),
+        "JOB_SECRET": stack_env.get("JOB_SECRET", ""),  # opens the analysts' sealed tokens
     }
 
 
@@ -710,3 +712,27 @@ def owned_redis(redis_url: str, marker: str) -> Iterator[redis.Redis]:
     finally:
         janitor.cleanup()
         connection.close()
+
+
+def password_of(username: str) -> str:
+    """The password devtools/stack.sh gives each of the test stack's NetBox users."""
+    return f"{username}-local-only"
+
+
+def signed_in_app(timeout: float, analyst: Analyst | None = None) -> Any:
+    """app.py as a new browser session sees it (Streamlit's AppTest), signed in as `analyst`; by default an
+    admin who pasted their own token: the stack's superuser token the tests' environment names (NETBOX_TOKEN).
+    """
+    from streamlit.testing.v1 import AppTest
+
+    from ui.auth import ANALYST
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.session_state[ANALYST] = analyst or Analyst(
+        username="admin",
+        method=SignInMethod.TOKEN,
+        is_admin=True,
+        token=Secret(os.environ.get("NETBOX_TOKEN", "")),
+        expires=time.time() + 3600,
+    )
+    return at

@@ -11,13 +11,15 @@ masters and report them); a worker's job also has a hard stop, which kills its w
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
 from core import csvio, defaults, jobs
 from core.choices import JobMode
 from core.errors import ImporterError, QueueUnavailable
-from core.importer import ImportItem, Plan, plan_rows
+from core.importer import ImportItem, Plan, missing_permissions, plan_rows
 from core.review import Review
 from core.search import revalidate
 from core.settings import Settings
@@ -26,6 +28,7 @@ from ui.review import STATE, PageState
 from ui.text import literal
 
 UNREACHABLE = "Queue unreachable (Redis), retrying…"
+PERMISSIONS = "_import_permissions"  # (analyst, needed, checked at, missing): NetBox asked once a minute
 HARD_STOP = "Hard stop (kills the worker; the batch in flight may be left unfinished)"
 CANCEL_HELP = "Stops after the batch in flight: its devices, IPs and stack masters are finished and reported."
 HARD_STOP_HELP = (
@@ -45,7 +48,16 @@ def section(settings: Settings, review: Review, page: PageState) -> None:
     except QueueUnavailable:  # the job's state is unknown right now: as if it still ran
         status, running = None, True
     label = f"Import {len(rows)} ready rows"
-    if st.button(label, type="primary", icon="📥", disabled=not rows or running):
+    missing = _missing(settings, plan) if rows else []
+    if missing:
+        who = literal(settings.analyst) if settings.analyst else "The NetBox token's user"
+        st.warning(
+            f"NetBox does not let {'you' if settings.analyst else who} "
+            + ", ".join(missing)
+            + ": ask a NetBox admin for these object permissions.",
+            icon="🔒",
+        )
+    if st.button(label, type="primary", icon="📥", disabled=not rows or running or bool(missing)):
         page.confirming = True
     if page.confirming:  # a flag, not the click: the dialog's own buttons rerun the page
         _confirm(settings, review, plan, page)
@@ -58,6 +70,21 @@ def section(settings: Settings, review: Review, page: PageState) -> None:
         st.warning(f"The statuses could not be refreshed after the import: {literal(error)}")
     if page.job_id:
         _follow(settings, page, status)
+
+
+def _missing(settings: Settings, plan: Plan) -> list[str]:
+    """What NetBox refuses this session's token for this plan (asked at most once a minute for the same
+    plan shape); nothing when NetBox cannot be asked now: the import's own check then tells."""
+    needed = tuple(plan.permissions(primary_ip=settings.create_primary_ip))
+    cached = st.session_state.get(PERMISSIONS)
+    if cached and cached[:2] == (settings.analyst, needed) and time.monotonic() - cached[2] < 60:
+        return cached[3]
+    try:
+        missing = missing_permissions(settings, plan)
+    except ImporterError:
+        return []
+    st.session_state[PERMISSIONS] = (settings.analyst, needed, time.monotonic(), missing)
+    return missing
 
 
 def _dismissed() -> None:

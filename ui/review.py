@@ -43,7 +43,7 @@ def state() -> PageState:
 def sources() -> Sources:
     """The process's LibreNMS side (a client per server, whose device lists are cached for
     LIBRENMS_CACHE_SECONDS across sessions)."""
-    return Sources(context.settings())
+    return Sources(context.base_settings())
 
 
 @st.cache_data(ttl=defaults.LOCATIONS_CACHE_SECONDS, show_spinner=False)

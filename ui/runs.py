@@ -55,7 +55,7 @@ def runs_frame(runs: list[JobStatus]) -> pd.DataFrame:
                 "started": when(run.enqueued_at),
                 "run": run.job_id,
                 "kind": kind_label(run),
-                "by": run.by,
+                "by": run.analyst or run.by,
                 "rows": f"{run.done} / {run.total}",
                 **{outcome: run.counts.get(outcome, 0) for outcome in outcomes},
                 "state": state_label(run),

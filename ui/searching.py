@@ -32,6 +32,7 @@ def run_here(
         bar = st.progress(0.0)
         try:
             result = sources().search(
+                settings,
                 flt,
                 server_key,
                 refresh=refresh,
@@ -43,7 +44,7 @@ def run_here(
             st.stop()
         status.update(label=f"Found {len(result.review)} devices", state="complete", expanded=False)
     try:
-        search_id = jobs.save_search(settings, result)
+        search_id = jobs.save_search(settings, result, analyst=settings.analyst)
     except ImporterError:
         search_id = ""  # Redis down: the search still shows, it just is not kept for later
     _show(page, result, search_id)
@@ -99,7 +100,8 @@ def _label(entry: dict) -> str:
     when = datetime.fromtimestamp(entry["time"]).strftime("%d %b %H:%M")
     filters = ", ".join(f"{k}={v}" for k, v in entry.get("filters", {}).items()) or "all devices"
     counts = entry.get("counts", {})
-    return f"{when} · {filters} · {entry.get('rows', 0)} rows ({counts.get('ready', 0)} ready)"
+    by = f" · by {entry['analyst']}" if entry.get("analyst") else ""
+    return f"{when} · {filters} · {entry.get('rows', 0)} rows ({counts.get('ready', 0)} ready){by}"
 
 
 def recent(settings: Settings, page: PageState) -> None:

@@ -5,6 +5,7 @@ from core.importer.context import ProgressFn, StopFn
 from core.importer.items import ImportItem
 from core.importer.locks import LocalLocks, Locks
 from core.importer.plan import Plan, PlannedObject, RowPlan, plan_rows
+from core.importer.precheck import missing_permissions, refusal
 from core.importer.results import ImportReport, Progress, RowResult
 from core.importer.run import run_import
 
@@ -20,6 +21,8 @@ __all__ = [
     "RowPlan",
     "RowResult",
     "StopFn",
+    "missing_permissions",
     "plan_rows",
+    "refusal",
     "run_import",
 ]

@@ -25,6 +25,7 @@ from core.importer.context import ProgressFn, RunContext, StopFn
 from core.importer.items import ImportItem
 from core.importer.locks import LocalLocks, Locks
 from core.importer.plan import Plan, plan_lines, plan_rows
+from core.importer.precheck import missing_permissions, refusal
 from core.importer.recheck import drop_created_meanwhile
 from core.importer.repair import Unfinished, set_masters, split_unfinished
 from core.importer.results import ImportReport, RowResult
@@ -33,7 +34,7 @@ from core.importer.writes import create_objects
 from core.librenms import DeviceFilter, LibreNMSClient
 from core.netbox.gateway import failure
 from core.review import Row
-from core.runs.changelog import user_of
+from core.runs.changelog import signed, user_of
 from core.runs.recorder import Recorder, Sink, recording
 from core.search import run_search
 from core.settings import Settings
@@ -71,10 +72,11 @@ def run_import(
     session = api.http_session
     previous = getattr(session, "changelog_message", "")
     report = ImportReport(run_id=run_id or uuid.uuid4().hex)
-    session.changelog_message = (
+    session.changelog_message = signed(
         defaults.RESUME_MESSAGE.format(run_id=report.run_id, resumed=resumes)
         if resumes
-        else defaults.CHANGELOG_MESSAGE.format(run_id=report.run_id)
+        else defaults.CHANGELOG_MESSAGE.format(run_id=report.run_id),
+        settings.analyst,
     )
     recorder = Recorder(record)
     try:
@@ -145,17 +147,11 @@ def _run(
         on_plan(plan_lines(plan_rows(rows, primary_ip=settings.create_primary_ip, ticked_only=False)))
     plan = Plan.of(ready, primary_ip=settings.create_primary_ip)
     try:
-        needed = plan.permissions(primary_ip=settings.create_primary_ip) if ready else []
-        missing = netbox.missing_permissions(api, needed)
+        missing = missing_permissions(settings, plan, api) if ready else []
     except NetBoxError as exc:
         missing, report.error = [], str(exc)
     if missing or report.error:
-        report.error = report.error or (
-            "The NetBox token may not "
-            + ", ".join(missing)
-            + ". Nothing was imported: ask a NetBox admin to "
-            "grant these object permissions to the token's user, then run the import again."
-        )
+        report.error = report.error or refusal(settings, missing)
         for row in ready:
             ctx.finish(RowResult.of(row, Outcome.SKIPPED, "not attempted: " + report.error))
         _finish_exists(ctx, maybe_unfinished)

@@ -4,7 +4,9 @@ Either way it is followed with `job_status(conn_or_settings, handle.job_id)`, st
 `cancel` (the batches in flight finish), or killed with `hard_stop` (a worker's job only).
 
 What goes on the queue is plain JSON data (RQ's JSON serializer): items as ImportItem.to_data(), the filter
-as dataclasses.asdict; no token, no pickle.
+as dataclasses.asdict, and who the job acts for (core.auth.actor_of: the analyst's name and their NetBox
+token sealed with JOB_SECRET); no token in the clear, no pickle. Without JOB_SECRET a signed-in analyst's
+jobs run inside the app, which holds their token anyway.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import JobStatus as RQStatus
 
 from core import codec, defaults
+from core.auth import actor_of
 from core.choices import JobKind, JobMode, JobState
 from core.errors import ImporterError
 from core.importer import ImportItem, LocalLocks, Locks
@@ -43,6 +46,9 @@ NO_WORKER_UNDO_NOTE = "No worker is listening: the undo runs inside the app"
 
 NO_WORKER_NOTE = "No worker is listening: the import runs inside the app"
 NO_WORKER_SEARCH_NOTE = "No worker is listening: the search runs inside the app"
+NO_SECRET_NOTE = (
+    "JOB_SECRET is not set, so the worker cannot act with your NetBox sign-in: it runs inside the app"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +71,17 @@ def enqueue(
     jobs. `args` must be plain JSON data."""
     job_id = uuid.uuid4().hex
     store = store_for(conn)
-    record = new_record(job_id, kind, JobMode.WORKER, total=total, queue=settings.queue_name) | (extra or {})
+    record = new_record(
+        job_id, kind, JobMode.WORKER, total=total, queue=settings.queue_name, analyst=settings.analyst
+    ) | (extra or {})
+    actor = actor_of(settings)
     with redis_errors():
         store.put_record(job_id, record)
         store.index(job_id, record["enqueued_at"])
         queue(conn, settings.queue_name).enqueue(
             func,
             *args,
+            actor,
             job_id=job_id,
             job_timeout=defaults.JOB_TIMEOUT_SECONDS,
             result_ttl=defaults.RESULT_TTL_SECONDS,
@@ -82,17 +92,33 @@ def enqueue(
     return JobHandle(job_id, JobMode.WORKER.value)
 
 
-def _start_here(store: Store, kind: JobKind, total: int, extra: dict[str, Any] | None = None) -> str:
+def _start_here(
+    store: Store, settings: Settings, kind: JobKind, total: int, extra: dict[str, Any] | None = None
+) -> str:
     """The record of a job this process runs; returns its id."""
     job_id = uuid.uuid4().hex
-    record = new_record(job_id, kind, JobMode.IN_PROCESS, total=total) | (extra or {})
+    record = new_record(job_id, kind, JobMode.IN_PROCESS, total=total, analyst=settings.analyst) | (
+        extra or {}
+    )
     with redis_errors():
         store.put_record(job_id, record)
         store.index(job_id, record["enqueued_at"])
     return job_id
 
 
+def _on_worker(conn: redis.Redis | None, settings: Settings) -> bool:
+    """Whether a job goes to a worker: Redis answers, a live worker listens, and the worker can act for the
+    analyst (their token can be sealed: JOB_SECRET is set, or the session uses the service token)."""
+    if conn is None or not worker_alive(conn, settings.queue_name):
+        return False
+    return not settings.personal_token or bool(settings.job_secret)
+
+
 def _local_note(base: str, conn: redis.Redis | None, settings: Settings) -> str:
+    if conn is not None and settings.personal_token and not settings.job_secret:
+        with contextlib.suppress(ImporterError):
+            if worker_alive(conn, settings.queue_name):
+                return NO_SECRET_NOTE + "."
     if conn is not None:
         return base + "."
     return (
@@ -112,7 +138,7 @@ def start_import(
         raise ImporterError("Nothing to import: no row is ready and ticked.")
     conn = connect_or_none(settings)
     extra = {"resumes": resumes}
-    if conn is not None and worker_alive(conn, settings.queue_name):
+    if _on_worker(conn, settings):
         return enqueue(
             conn,
             settings,
@@ -126,7 +152,7 @@ def start_import(
         )
 
     store = store_for(conn)
-    job_id = _start_here(store, JobKind.IMPORT, len(payload), extra)
+    job_id = _start_here(store, settings, JobKind.IMPORT, len(payload), extra)
     locks: Locks = RedisLocks(conn, owner=job_id) if conn is not None else LocalLocks()
     parsed = [ImportItem.from_data(data) for data in payload]  # exactly what a worker would get
 
@@ -153,12 +179,12 @@ def start_search(settings: Settings, flt: DeviceFilter, server_key: str | None =
     """Start a search like `start_import` starts an import. When it has finished, its result is
     `load_search(conn_or_settings, handle.job_id)`."""
     conn = connect_or_none(settings)
-    if conn is not None and worker_alive(conn, settings.queue_name):
+    if _on_worker(conn, settings):
         return enqueue(
             conn, settings, JobKind.SEARCH, 100, _SEARCH_JOB, codec.filter_to_data(flt), server_key
         )
     store = store_for(conn)
-    job_id = _start_here(store, JobKind.SEARCH, 100)
+    job_id = _start_here(store, settings, JobKind.SEARCH, 100)
     start_thread(store, job_id, lambda: execute_search(store, job_id, lambda: settings, flt, server_key))
     return JobHandle(job_id, JobMode.IN_PROCESS.value, _local_note(NO_WORKER_SEARCH_NOTE, conn, settings))
 
@@ -180,7 +206,9 @@ def run_here(
     store = store_for(conn)
     parsed = [ImportItem.from_data(i.to_data()) for i in items]
     kind = JobKind.UNDO if undo else JobKind.IMPORT
-    job_id = _start_here(store, kind, len(parsed), {"undoes": undo} if undo else {"resumes": resumes})
+    job_id = _start_here(
+        store, settings, kind, len(parsed), {"undoes": undo} if undo else {"resumes": resumes}
+    )
     locks: Locks = RedisLocks(conn, owner=job_id) if conn is not None else LocalLocks()
 
     def target() -> None:
@@ -231,10 +259,10 @@ def start_undo(settings: Settings, run_id: str) -> JobHandle:
     else inside this process."""
     conn = connect_or_none(settings)
     extra = {"undoes": run_id}
-    if conn is not None and worker_alive(conn, settings.queue_name):
+    if _on_worker(conn, settings):
         return enqueue(conn, settings, JobKind.UNDO, 0, _UNDO_JOB, run_id, extra=extra)
     store = store_for(conn)
-    job_id = _start_here(store, JobKind.UNDO, 0, extra)
+    job_id = _start_here(store, settings, JobKind.UNDO, 0, extra)
     start_thread(store, job_id, lambda: execute_undo(store, job_id, lambda: settings, run_id))
     return JobHandle(job_id, JobMode.IN_PROCESS.value, _local_note(NO_WORKER_UNDO_NOTE, conn, settings))
 

@@ -204,14 +204,15 @@ def execute_search(
             meta(record)
 
     try:
-        result = run_search(settings_fn(), flt, server_key=server_key, progress=progress)
+        settings = settings_fn()
+        result = run_search(settings, flt, server_key=server_key, progress=progress)
     except ImporterError as exc:
         record.update(state=JobState.FAILED.value, error=str(exc), ended_at=now(), current="")
         store.put_record(job_id, record)
         if meta:
             meta(record)
         return {"state": JobState.FAILED.value, "error": str(exc)}
-    entry = store_search(store, result, job_id)
+    entry = store_search(store, result, job_id, analyst=settings.analyst)
     record.update(state=JobState.FINISHED.value, ended_at=now(), counts=entry["counts"], done=100, current="")
     store.put_record(job_id, record)
     if meta:

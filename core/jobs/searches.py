@@ -21,9 +21,9 @@ from core.search import SearchResult
 log = logging.getLogger(__name__)
 
 
-def summary(result: SearchResult, search_id: str) -> dict[str, Any]:
+def summary(result: SearchResult, search_id: str, analyst: str = "") -> dict[str, Any]:
     """The recent-searches entry: {id, time, server_key, filters (those not at their default), counts,
-    rows, found}."""
+    rows, found, analyst (who searched; others may reopen it and import as themselves)}."""
     default = DeviceFilter()
     filters = {
         f.name: getattr(result.filter, f.name)
@@ -38,22 +38,25 @@ def summary(result: SearchResult, search_id: str) -> dict[str, Any]:
         "counts": {status.value: n for status, n in result.review.counts().items()},
         "rows": len(result.review),
         "found": result.found,
+        "analyst": analyst,
     }
 
 
-def store_search(store: Store, result: SearchResult, search_id: str | None = None) -> dict[str, Any]:
+def store_search(
+    store: Store, result: SearchResult, search_id: str | None = None, *, analyst: str = ""
+) -> dict[str, Any]:
     """Store a search in `store`; returns its recent-searches entry."""
-    entry = summary(result, search_id or uuid.uuid4().hex)
+    entry = summary(result, search_id or uuid.uuid4().hex, analyst)
     text = codec.dumps_search(result)
     with redis_errors():
         store.put_search(entry["id"], text, entry)
     return entry
 
 
-def save_search(conn: Conn, result: SearchResult, *, search_id: str | None = None) -> str:
+def save_search(conn: Conn, result: SearchResult, *, search_id: str | None = None, analyst: str = "") -> str:
     """Store a search result (JSON, RESULT_TTL_SECONDS) at the head of the recent searches (at most
     RECENT_SEARCHES_KEPT; older ones are dropped with their results); returns its id."""
-    return store_search(store_for(resolve(conn)), result, search_id)["id"]
+    return store_search(store_for(resolve(conn)), result, search_id, analyst=analyst)["id"]
 
 
 def load_search(conn: Conn, search_id: str) -> SearchResult:

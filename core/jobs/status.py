@@ -73,6 +73,7 @@ class JobStatus:
     ended_at: datetime | None = None
     stopping: bool = False  # active, and asked to stop: it stops at its next safe point
     by: str = ""  # a run's NetBox user, as NetBox's changelog names it
+    analyst: str = ""  # who started it (signed in); "" for the command line or AUTH=none
     resumes: str = ""  # the run an import resumes
     undoes: str = ""  # the run an undo undoes
     undone_by: str = ""  # the undo run of this import
@@ -206,6 +207,7 @@ def job_status(
         ended_at=to_datetime(record.get("ended_at")),
         stopping=stopping,
         by=str(record.get("by") or ""),
+        analyst=str(record.get("analyst") or ""),
         resumes=str(record.get("resumes") or ""),
         undoes=str(record.get("undoes") or ""),
         undone_by=str(record.get("undone_by") or ""),

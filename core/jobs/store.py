@@ -24,14 +24,17 @@ from core.choices import JobKind, JobMode, JobState
 from core.jobs.clock import now
 
 
-def new_record(job_id: str, kind: JobKind, mode: JobMode, *, total: int, queue: str = "") -> dict[str, Any]:
-    """A new job's record: queued for a worker, running at once in this process."""
+def new_record(
+    job_id: str, kind: JobKind, mode: JobMode, *, total: int, queue: str = "", analyst: str = ""
+) -> dict[str, Any]:
+    """A new job's record: queued for a worker, running at once in this process; `analyst`: who started it."""
     return {
         "id": job_id,
         "kind": kind.value,
         "mode": mode.value,
         "state": (JobState.QUEUED if mode is JobMode.WORKER else JobState.RUNNING).value,
         "queue": queue,
+        "analyst": analyst,
         "total": total,
         "done": 0,
         "current": "",

@@ -1,14 +1,15 @@
 """The worker side: the job functions RQ runs (`import_job`, `search_job`), whether a live worker listens
 (`worker_alive`), and running a worker (`run_worker`, i.e. `python -m core worker`).
 
-A job carries only plain JSON data (device ids, the analyst's choices, a filter), never a token: the
-settings come from the worker's own environment.
+A job carries only plain JSON data (device ids, the analyst's choices, a filter) and who it acts for: the
+analyst's name and, when they signed in with NetBox, their token sealed (core.auth.sealed), opened here with
+the JOB_SECRET the worker shares with the app. The other settings come from the worker's own environment.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import redis
@@ -16,6 +17,7 @@ from rq import Worker, get_current_job
 from rq.job import Job
 
 from core import codec, defaults
+from core.auth import open_actor
 from core.importer import ImportItem
 from core.jobs.clock import fresh
 from core.jobs.connection import SERIALIZER, connect, queue, redis_errors, workers
@@ -49,11 +51,20 @@ def _current_job(what: str) -> Job:
     return job
 
 
+def _settings_for(actor: dict[str, Any] | None) -> Callable[[], Settings]:
+    """The job's settings: the worker's own, acting for the job's analyst (raises SealError, which the
+    runner reports as the job's error, when their sealed token cannot be opened or has expired)."""
+    return lambda: open_actor(load_settings(), actor)
+
+
 def import_job(
-    items: list[dict[str, Any]], batch_size: int | None = None, resumes: str = ""
+    items: list[dict[str, Any]],
+    batch_size: int | None = None,
+    resumes: str = "",
+    actor: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The RQ job: import `items` (ImportItem.to_data: ids and choices) with the settings of the worker's
-    own environment; `resumes`: the run it resumes."""
+    """The RQ job: import `items` (ImportItem.to_data: ids and choices) for `actor` with the settings of the
+    worker's own environment; `resumes`: the run it resumes."""
     job = _current_job("import_job")
     conn = job.connection
     locks = RedisLocks(conn, owner=job.id)
@@ -62,7 +73,7 @@ def import_job(
             return execute_import(
                 RedisStore(conn),
                 job.id,
-                load_settings,
+                _settings_for(actor),
                 [ImportItem.from_data(i) for i in items],
                 locks=locks,
                 batch_size=batch_size,
@@ -73,20 +84,24 @@ def import_job(
         locks.release_all()
 
 
-def undo_job(run_id: str) -> dict[str, Any]:
-    """The RQ job: undo the run `run_id` (core.runs.undo) with the worker's settings."""
+def undo_job(run_id: str, actor: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The RQ job: undo the run `run_id` (core.runs.undo) for `actor` with the worker's settings."""
     job = _current_job("undo_job")
-    return execute_undo(RedisStore(job.connection), job.id, load_settings, run_id, meta=_meta_sink(job))
+    return execute_undo(
+        RedisStore(job.connection), job.id, _settings_for(actor), run_id, meta=_meta_sink(job)
+    )
 
 
-def search_job(flt: dict[str, Any], server_key: str | None = None) -> dict[str, Any]:
+def search_job(
+    flt: dict[str, Any], server_key: str | None = None, actor: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The RQ job: run a search (the filter as dataclasses.asdict) with the worker's settings; the result is
     stored under the job id."""
     job = _current_job("search_job")
     return execute_search(
         RedisStore(job.connection),
         job.id,
-        load_settings,
+        _settings_for(actor),
         codec.filter_from_data(flt),
         server_key,
         _meta_sink(job),

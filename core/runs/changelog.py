@@ -54,6 +54,11 @@ def _change(record: Any) -> Change:
     )
 
 
+def signed(message: str, analyst: str) -> str:
+    """A run's changelog message, naming the analyst who started it (when someone signed in)."""
+    return message + defaults.BY_ANALYST.format(analyst=analyst) if analyst else message
+
+
 def names_run(message: str, run_id: str) -> bool:
     """Whether a changelog message is one of this run's (its own, a resume's or an undo's of it)."""
     return bool(run_id) and run_id in message and message.startswith(defaults.CHANGELOG_PREFIXES)

@@ -25,7 +25,7 @@ import pynetbox
 
 from core import defaults, netbox
 from core.errors import NetBoxError
-from core.runs.changelog import Change, changes_since, names_run, run_changes, user_of
+from core.runs.changelog import Change, changes_since, names_run, run_changes, signed, user_of
 from core.runs.objects import DELETE_ORDER, LABELS, SHARED, endpoint, object_url
 from core.runs.recorder import Recorder, Sink, recording
 from core.settings import Settings
@@ -104,7 +104,9 @@ def undo_run(
     report = UndoReport(undo_id or uuid.uuid4().hex, run_id)
     session = api.http_session
     previous = getattr(session, "changelog_message", "")
-    session.changelog_message = defaults.UNDO_MESSAGE.format(undone=run_id, run_id=report.run_id)
+    session.changelog_message = signed(
+        defaults.UNDO_MESSAGE.format(undone=run_id, run_id=report.run_id), settings.analyst
+    )
     recorder = Recorder(record)
     try:
         with recording(api, recorder):

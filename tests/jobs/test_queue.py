@@ -148,7 +148,7 @@ def test_a_queued_job_is_json_in_redis_and_carries_no_token(
         assert not value.startswith(PICKLE_PREFIXES), f"field {name} is a pickle"
     func_name, instance, job_args, job_kwargs = json.loads(stored["data"])
     assert func_name == f"core.jobs.{kind.value}_job" and instance is None and job_kwargs == {}
-    assert job_args == json.loads(json.dumps(list(args)))  # plain JSON data, as given
+    assert job_args == json.loads(json.dumps([*args, {"analyst": "", "token": ""}]))  # plain JSON, as given
     assert json.loads(stored["meta"]) == {"kind": kind.value, "total": 3}
     everything = b"\n".join(stored.values())
     for token in (stack_env["NETBOX_TOKEN"], stack_env["NETBOX_TOKEN"].split(".")[-1], SIM_TOKEN):
@@ -169,3 +169,29 @@ def test_an_import_jobs_items_are_what_importitem_to_data_gives(
 
     assert [ImportItem.from_data(data) for data in job.args[0]] == items and job.args[1] == 2
     jobs.cancel(conn, job_id)
+
+
+def test_a_signed_in_analysts_queued_job_holds_their_token_only_sealed(
+    conn: redis.Redis, janitor: RedisJanitor, job_settings: Settings, nb
+) -> None:
+    """The raw bytes of a queued job (every field of its hash, the data inflated) hold the analyst's name and
+    their token sealed with JOB_SECRET, never the token itself; the worker's JOB_SECRET opens it."""
+    from core.auth import sign_in, sign_out, unseal
+    from tests.helpers import password_of
+
+    analyst = sign_in(job_settings, "analyst", password_of("analyst"))
+    try:
+        settings = analyst.settings(job_settings)
+        assert settings.personal_token and job_settings.job_secret
+        job_id = _queued(conn, janitor, settings, JobKind.IMPORT, [i.to_data() for i in missing_items()], None)
+        stored = rq_job_hash(conn, job_id)
+        raw = b"\n".join([*conn.hgetall(f"rq:job:{job_id}").values(), *stored.values()])
+        token = analyst.token.get()
+        for part in (token, token.split(".")[1], token.split(".")[0].removeprefix("nbt_")):
+            assert part.encode() not in raw, "the analyst's token reached Redis"
+        *_, actor = json.loads(stored["data"])[2]
+        assert actor["analyst"] == "analyst"
+        assert unseal(actor["token"], job_settings.job_secret)[0] == analyst.token
+        assert jobs.job_status(conn, job_id).analyst == "analyst"
+    finally:
+        sign_out(job_settings, analyst)

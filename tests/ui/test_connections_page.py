@@ -8,13 +8,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import defaults
-from tests.conftest import ROOT, SIM_TOKEN
+from tests.conftest import SIM_TOKEN
+from tests.helpers import signed_in_app
 
 PAGE = "pages/connections.py"
 
 
 def open_connections() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = signed_in_app(60)
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
     return at

@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest, app_test
 
 from core import cli
 from core.librenms import LibreDevice
-from tests.conftest import FIXTURES, ROOT, SIM_TOKEN
-from tests.helpers import Lab, delete_lab_objects
+from tests.conftest import FIXTURES, SIM_TOKEN
+from tests.helpers import Lab, delete_lab_objects, signed_in_app
 from ui.review import STATE
 
 TIMEOUT = 90
@@ -26,7 +26,7 @@ ENABLED = [d for d in DEVICES if not d.disabled]
 
 def first_run() -> AppTest:
     """The app as a new browser session sees it, run once through app.py's navigation frame."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at = signed_in_app(TIMEOUT)
     at.run()
     assert not at.exception, at.exception
     return at

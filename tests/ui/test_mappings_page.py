@@ -12,7 +12,8 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT, SIM_TOKEN
+from tests.conftest import SIM_TOKEN
+from tests.helpers import signed_in_app
 
 PAGE = "pages/mappings.py"
 DOCK = "Sitting on the Dock of the Bay"
@@ -24,7 +25,7 @@ TIMEOUT = 60  # the first run reads LibreNMS and NetBox
 @pytest.fixture
 def open_page(env: dict) -> Callable[[], AppTest]:
     def run() -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+        at = signed_in_app(TIMEOUT)
         at.switch_page(PAGE).run()
         assert not at.exception, at.exception
         return at

@@ -25,8 +25,7 @@ from core.importer import ImportItem
 from core.jobs.queue import enqueue
 from core.librenms import DeviceFilter
 from core.settings import load_settings
-from tests.conftest import ROOT
-from tests.helpers import RedisJanitor, closed_port
+from tests.helpers import RedisJanitor, closed_port, signed_in_app
 from ui.review import STATE
 
 MARK = f"lnbi-test-polling-{secrets.token_hex(3)}"
@@ -70,7 +69,7 @@ def redis_reach(env: dict, monkeypatch: pytest.MonkeyPatch):
 
 
 def first_run() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at = signed_in_app(90)
     at.run()
     assert not at.exception, at.exception
     return at

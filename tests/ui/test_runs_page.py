@@ -28,8 +28,7 @@ from core.choices import JobKind, JobMode, JobState
 from core.importer import ImportItem
 from core.jobs.store import RedisStore, new_record
 from core.settings import load_settings
-from tests.conftest import ROOT
-from tests.helpers import Lab, RedisJanitor, delete_lab_objects
+from tests.helpers import Lab, RedisJanitor, delete_lab_objects, signed_in_app
 
 PAGE = "pages/runs.py"
 MARK = f"lnbi-test-runs-page-{secrets.token_hex(3)}"
@@ -38,7 +37,7 @@ HARD_STOP = "Hard stop (kills the worker; the batch in flight may be left unfini
 
 def open_runs(run: str = "") -> AppTest:
     """The Runs page through app.py's navigation frame; with `run`, opened at ?run=<run>."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = signed_in_app(60)
     if run:
         at.query_params["run"] = run
     at.switch_page(PAGE).run()

@@ -30,7 +30,7 @@ from core.netbox import Obj
 from core.review import Review, build_review
 from core.search import SearchResult
 from tests.conftest import DEMO_MAPPINGS, ROOT
-from tests.helpers import RAW_DEVICES, demo_index
+from tests.helpers import RAW_DEVICES, demo_index, signed_in_app
 from ui import context
 from ui import review as ui_review
 from ui.review import STATE, PageState
@@ -311,7 +311,7 @@ def open_page(offline) -> Callable[..., AppTest]:
         search = SearchResult(
             review, DeviceFilter(), "default", found=len(review), excluded_existing=0, warnings=[f"w {EVIL}"]
         )
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)  # its default page: Import
+        at = signed_in_app(30)  # its default page: Import
         at.session_state[STATE] = PageState(search=search, **page)
         at.run()
         assert not at.exception, at.exception
@@ -420,7 +420,7 @@ def mappings_page(offline, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     devices = [LibreDevice.from_api(d) for d in raw]
     monkeypatch.setattr(sources, "reference_index", lambda settings: index)
     monkeypatch.setattr(sources, "all_devices", lambda settings: devices)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at = signed_in_app(30)
     at.switch_page("pages/mappings.py").run()
     assert not at.exception, at.exception
     return at
