@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from core.choices import AuthMode
@@ -17,20 +19,31 @@ except ImporterError as exc:  # a malformed setting: say which, run nothing
     context.show_error(exc)
     st.stop()
 
-pages = {
-    "pages/import_devices.py": st.Page("pages/import_devices.py", title="Import", icon="📥", default=True),
-    "pages/mappings.py": st.Page("pages/mappings.py", title="Mappings", icon="🗺️"),
-    "pages/runs.py": st.Page("pages/runs.py", title="Runs", icon="🗂️"),
-    "pages/connections.py": st.Page("pages/connections.py", title="Connections", icon="🔌"),
-}
+PAGES = [  # (file, title, icon)
+    ("pages/import_devices.py", "Import", "📥"),
+    ("pages/mappings.py", "Mappings", "🗺️"),
+    ("pages/runs.py", "Runs", "🗂️"),
+    ("pages/connections.py", "Connections", "🔌"),
+]
 analyst = context.analyst()
-if analyst is None:  # nothing but the sign-in page; the page a link asked for opens after signing in
-    path = st.context.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] if st.context.url else ""
-    context.remember_deep_link(next((f for f, p in pages.items() if p.url_path == path and path), None))
-    st.navigation([st.Page(lambda: auth.sign_in_page(settings), title="Sign in", icon="🔑")]).run()
+if analyst is None:
+    # Every address of the app shows the sign-in page, and no page runs. The address stays: a link to a page
+    # (/runs?run=<id>) opens that page, with its query, once the session has signed in.
+    def sign_in() -> None:
+        auth.sign_in_page(settings)
+
+    st.navigation(
+        [
+            st.Page(sign_in, title="Sign in", icon="🔑", url_path="sign-in", default=True),
+            *(st.Page(sign_in, title=title, url_path=Path(file).stem) for file, title, _ in PAGES[1:]),
+        ],
+        position="hidden",
+    ).run()
     st.stop()
 
-navigation = st.navigation(list(pages.values()))
+navigation = st.navigation(
+    [st.Page(file, title=title, icon=icon, default=i == 0) for i, (file, title, icon) in enumerate(PAGES)]
+)
 if settings.auth is AuthMode.NONE:
     st.warning(auth.NONE_BANNER, icon="🔓")
 

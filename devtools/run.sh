@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the app. With LIBRENMS_URL and NETBOX_URL set (environment or .streamlit/secrets.toml) it uses them;
 # with nothing configured it starts the demo: local NetBox with reference data, the LibreNMS simulator
-# serving the fixture devices, an RQ worker, then `streamlit run app.py` on http://localhost:8501.
+# serving the fixture devices, an RQ worker, then `streamlit run app.py` on http://localhost:8501, where the
+# demo analyst signs in with NetBox (username demo, password demo-local-only; the terminal says so too).
 #   devtools/run.sh [streamlit args]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,6 +32,7 @@ else
   export MAPPING_FILE="$ROOT/$STATE/mappings.yaml"
   $PY -m devtools.librenms_sim --port "${SIM_PORT:-8001}" >"$STATE/simulator.log" 2>&1 &
   children+=($!)
+  echo "[run] sign in as the demo analyst: username demo, password demo-local-only" >&2
 fi
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/2}
 if $PY -m core worker --help >/dev/null 2>&1; then

@@ -182,19 +182,14 @@ class _Batch:
                 to_create.append(i)
         if reuse:
             try:
-                netbox.call(
+                refused = netbox.bulk_update(
                     api,
+                    api.ipam.ip_addresses,
+                    [
+                        {"id": ip_id, "assigned_object_type": object_type, "assigned_object_id": ifaces[i].id}
+                        for i, ip_id in reuse
+                    ],
                     "assign existing IP addresses",
-                    lambda: api.ipam.ip_addresses.update(
-                        [
-                            {
-                                "id": ip_id,
-                                "assigned_object_type": object_type,
-                                "assigned_object_id": ifaces[i].id,
-                            }
-                            for i, ip_id in reuse
-                        ]
-                    ),
                 )
             except NetBoxAuthError:
                 raise
@@ -202,7 +197,11 @@ class _Batch:
                 for i, _ in reuse:
                     self.not_set(i, str(exc))
             else:
-                ip_of.update({i: (ip_id, "reused") for i, ip_id in reuse})
+                for i, ip_id in reuse:
+                    if ip_id in refused:
+                        self.not_set(i, f"NetBox refused to assign the existing address: {refused[ip_id]}")
+                    else:
+                        ip_of[i] = (ip_id, "reused")
         records, errors = netbox.bulk_create(
             api,
             api.ipam.ip_addresses,
@@ -240,13 +239,16 @@ class _Batch:
             for i, (ip_id, _) in sorted(ip_of.items())
         ]
         try:
-            netbox.call(api, "set primary IPs", lambda: endpoint.update(patch))
+            refused = netbox.bulk_update(api, endpoint, patch, "set primary IPs")
         except NetBoxAuthError:
             raise
         except NetBoxError as exc:
             for i in ip_of:
                 self.not_set(i, str(exc))
             return
+        for i in [i for i in ip_of if self.results[i].netbox_id in refused]:
+            self.not_set(i, f"NetBox refused it: {refused[self.results[i].netbox_id]}")
+            del ip_of[i]
         for i, (_, how) in sorted(ip_of.items()):
             self.results[i].extra.append(
                 f"primary IP {self.cidr(i)} ({how}), from {self.addresses[i].source}"

@@ -110,13 +110,14 @@ def set_masters(ctx: RunContext, rows: list[Unfinished]) -> None:
         return
     patch = [{"id": u.chassis_id, "master": u.row.existing.id} for u in todo]  # type: ignore[union-attr]
     try:
-        netbox.call(ctx.api, "set the stacks' masters", lambda: ctx.api.dcim.virtual_chassis.update(patch))
+        refused = netbox.bulk_update(ctx.api, ctx.api.dcim.virtual_chassis, patch, "set the stacks' masters")
     except NetBoxAuthError:
         raise
     except NetBoxError as exc:
-        for u in todo:
-            u.result.outcome = Outcome.PARTIAL
-            u.result.extra.append(f"stack master still not set: {exc}")
-        return
+        refused = {u.chassis_id: str(exc) for u in todo}  # type: ignore[misc]
     for u in todo:
-        completed(u.result, "stack master")
+        if u.chassis_id in refused:
+            u.result.outcome = Outcome.PARTIAL
+            u.result.extra.append(f"stack master still not set: {refused[u.chassis_id]}")
+        else:
+            completed(u.result, "stack master")

@@ -193,15 +193,18 @@ class _Stack:
                 master_id = record.id
         if master_id is not None:
             try:
-                netbox.call(
+                refused = netbox.bulk_update(
                     api,
+                    api.dcim.virtual_chassis,
+                    [{"id": self.vc_id, "master": master_id}],
                     "set the stack's master",
-                    lambda: api.dcim.virtual_chassis.update([{"id": self.vc_id, "master": master_id}]),
                 )
             except NetBoxAuthError:
                 raise
             except NetBoxError as exc:  # the stack is whole: only the master is left (a repair sets it)
-                notes.append(f"master not set: {exc}")
+                refused = {self.vc_id: str(exc)}
+            if refused:
+                notes.append(f"master not set: {refused[self.vc_id]}")
                 partial = True
         notes.insert(0, f"virtual chassis '{self.name}' with {len(stack.members)} members")
         return RowResult.of(

@@ -1,7 +1,7 @@
 """NetBox: the gateway (connect, call, translate errors), bulk writes, setup (custom field, tag),
 librenms_id shapes, permission checks, and the index validation reads."""
 
-from core.netbox.bulk import bulk_create
+from core.netbox.bulk import bulk_create, bulk_update
 from core.netbox.failures import bulk_item_errors, describe_error_body, translate
 from core.netbox.gateway import CountingSession, auth_header, base_url, call, connect, request_count, status
 from core.netbox.index import Catalog, Existing, ExistingMatch, NetBoxIndex, Obj
@@ -32,6 +32,7 @@ __all__ = [
     "base_url",
     "bulk_create",
     "bulk_item_errors",
+    "bulk_update",
     "call",
     "connect",
     "describe_error_body",

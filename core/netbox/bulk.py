@@ -18,7 +18,7 @@ import pynetbox
 
 from core.errors import NetBoxAuthError
 from core.netbox import retry
-from core.netbox.failures import bulk_item_errors, describe_error_body
+from core.netbox.failures import bulk_item_errors, bulk_update_errors, describe_error_body
 from core.netbox.gateway import failure
 
 # Looks up the objects these payloads would have created: {index in the list: the NetBox record}.
@@ -80,6 +80,44 @@ def bulk_create(
             continue
         created.update(zip(chunk, records, strict=True))
     return created, errors
+
+
+def bulk_update(api: pynetbox.api, endpoint: Any, patches: list[dict], action: str) -> dict[int, str]:
+    """Bulk PATCH `patches` (each with the object's `id`) to `action` ("set primary IPs"). NetBox applies all or none: the objects it names
+    as refused (a value it rejects, or an object a constrained permission does not cover: 403 with
+    per-object errors) fail with NetBox's words and the others are sent again. Returns the error text by
+    object id (empty: all were changed). Raises NetBoxAuthError for a 403 that names no object (no change of
+    this kind is allowed at all) and NetBoxError when NetBox fails otherwise (the session has already tried
+    again where that is safe)."""
+    errors: dict[int, str] = {}
+    rest = list(patches)
+    while rest:
+        try:
+            endpoint.update(rest)
+        except pynetbox.RequestError as exc:
+            bad = bulk_update_errors(exc.error)
+            named = {p["id"] for p in rest} & set(bad)
+            if not named:
+                if exc.req.status_code == 403:
+                    raise NetBoxAuthError(
+                        f"NetBox refused to {action} (403): {describe_error_body(exc.error)}"
+                    ) from None
+                raise failure(api, action, exc) from None
+            errors.update({i: _refusal(bad[i]) for i in named})
+            rest = [p for p in rest if p["id"] not in named]
+            continue
+        except Exception as exc:
+            raise failure(api, action, exc) from None
+        break
+    return errors
+
+
+def _refusal(text: str) -> str:
+    """NetBox's words for an object a bulk PATCH could not change, said plainly where they mislead: it
+    answers "does not exist" for an object that exists but that the user's permissions do not cover."""
+    if "does not exist" in text:
+        return f"{text} (NetBox says so for an object your permissions do not let you change)"
+    return text
 
 
 def _lost(

@@ -95,3 +95,17 @@ def bulk_item_errors(body: Any, size: int) -> dict[int, str]:
     elif isinstance(data, list) and len(data) == size:
         found = {i: describe_error_body(item) for i, item in enumerate(data) if item}
     return found
+
+
+def bulk_update_errors(body: Any) -> dict[int, str]:
+    """The objects a rejected bulk PATCH names, by id, with NetBox's words for each: `{"errors": [{"id": i,
+    "errors": {...}}]}` (NetBox 4.7: 400 for invalid values or an object it cannot find, 403 for an object
+    a constrained permission does not cover). Empty when the body names no object."""
+    data = _json(body)
+    found: dict[int, str] = {}
+    if isinstance(data, Mapping) and isinstance(data.get("errors"), list):
+        for item in data["errors"]:
+            object_id = item.get("id") if isinstance(item, Mapping) else None
+            if isinstance(object_id, int) and not isinstance(object_id, bool):
+                found[object_id] = describe_error_body(item.get("errors", item))
+    return found

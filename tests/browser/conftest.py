@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ import redis
 from core import keys
 from devtools.appserver import serve_app
 from tests.conftest import ROOT
-from tests.helpers import Lab, RedisJanitor, running_lab
+from tests.helpers import Lab, RedisJanitor, password_of, running_lab
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -152,3 +153,15 @@ def grid_rows(page, grid) -> list[dict[str, str]]:
         grid.get_by_role("button", name="Download as CSV").click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def sign_in(page, username: str, password: str | None = None, *, wait: bool = True) -> None:
+    """Sign in on the page a new session shows (the stack's users: devtools/stack.sh); `wait`: until the app
+    has opened (a page of it, no sign-in form)."""
+    page.get_by_role("heading", name="Sign in").wait_for()
+    page.get_by_label("NetBox username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password or password_of(username))
+    page.get_by_role("button", name=re.compile(r"Sign in$")).click()
+    if wait:
+        page.get_by_text(f"Signed in as {username}").wait_for()
+        settle(page)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from core.values import public_url
-from tests.browser.conftest import settle, shot
+from tests.browser.conftest import settle, shot, sign_in
 from tests.conftest import SIM_TOKEN
 from tests.helpers import Lab
 
@@ -23,6 +23,7 @@ def test_connections_page_shows_every_service_up_and_no_token(
     page, app_url: str, app_lab: Lab, stack_env: dict[str, str]
 ) -> None:
     page.goto(f"{app_url}/connections")
+    sign_in(page, "admin")  # a link to a page opens it once signed in
     page.get_by_text("Settings in force").wait_for()
     page.get_by_text("Services").wait_for()
     settle(page)
@@ -47,6 +48,7 @@ def test_connections_page_shows_every_service_up_and_no_token(
 
 def test_analysts_get_no_deploy_rerun_or_clear_cache_menu(page, app_url: str, app_lab: Lab) -> None:
     page.goto(f"{app_url}/connections")
+    sign_in(page, "admin")  # a link to a page opens it once signed in
     page.get_by_text("Settings in force").wait_for()
     settle(page)
     shot(page, "no-deploy-menu")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pynetbox
 import pytest
 
-from tests.browser.conftest import grid_rows, settle, shot
+from tests.browser.conftest import grid_rows, settle, shot, sign_in
 from tests.helpers import Lab, delete_lab_objects
 
 ACCESS_SWITCHES = ("acc-sw-f3-01", "acc-sw-wh-01")  # the 'acc-sw' view: the role is set on both
@@ -46,6 +46,7 @@ def test_analyst_sets_a_role_on_several_rows_imports_them_and_undoes_the_run(
 ) -> None:
     names = {template: app_lab.name(template) for template in ACCESS_SWITCHES}
     page.goto(app_url)
+    sign_in(page, "lead")  # an admin by group membership, importing with their own NetBox permissions
     page.get_by_role("button", name="Search").click()
     page.get_by_text(re.compile(r"Found \d+ devices")).wait_for(timeout=60_000)
     settle(page)
@@ -130,5 +131,7 @@ def test_analyst_sets_a_role_on_several_rows_imports_them_and_undoes_the_run(
 
     # the run's address, opened afresh (a link shared with a colleague), shows the run, now undone
     page.goto(f"{app_url}/runs?run={run_id}")
+    sign_in(page, "viewer")  # a new session signs in first; the link's run opens after
     page.get_by_text(re.compile(rf"^import · finished, undone by {undos[0]['run'][:8]}")).wait_for()
     assert not page.get_by_role("button", name="Undo", exact=True).count()
+    assert f"Run {run_id} by lead" in page.inner_text("body")

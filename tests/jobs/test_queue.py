@@ -183,7 +183,9 @@ def test_a_signed_in_analysts_queued_job_holds_their_token_only_sealed(
     try:
         settings = analyst.settings(job_settings)
         assert settings.personal_token and job_settings.job_secret
-        job_id = _queued(conn, janitor, settings, JobKind.IMPORT, [i.to_data() for i in missing_items()], None)
+        job_id = _queued(
+            conn, janitor, settings, JobKind.IMPORT, [i.to_data() for i in missing_items()], None
+        )
         stored = rq_job_hash(conn, job_id)
         raw = b"\n".join([*conn.hgetall(f"rq:job:{job_id}").values(), *stored.values()])
         token = analyst.token.get()
