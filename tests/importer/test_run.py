@@ -29,6 +29,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from core import jobs, keys, netbox
+from core.auth import sign_in, sign_out
 from core.choices import JobState
 from core.csvio import rows_to_csv
 from core.importer import ImportItem
@@ -45,6 +46,7 @@ from tests.helpers import (
     Lab,
     WorkerProcess,
     owned_redis,
+    password_of,
     prepared,
     running_lab,
     settings_from,
@@ -56,7 +58,7 @@ from tests.helpers import (
 
 RUN = secrets.token_hex(3)
 QUEUE = f"lnbi-test-import-{RUN}"
-COPIES = 4
+COPIES = 5
 
 
 def cleanup(nb: pynetbox.api, run: str, nets: list[str]) -> None:
@@ -520,6 +522,35 @@ def test_a_token_without_permission_ends_the_job_early_naming_it_and_creates_not
         assert "does not let" in status.error
     assert token not in weak.output() and token.split(".")[-1] not in json.dumps(status.results)
     assert sum(objects_by_id(nb, review, ids_of(items)).values()) == 0
+
+
+def test_the_worker_imports_as_the_signed_in_analyst_with_their_own_token(
+    conn: redis.Redis,
+    nb: pynetbox.api,
+    lab: Lab,
+    review: Review,
+    worker: WorkerProcess,
+    lab_settings: Settings,
+) -> None:
+    """The job carries the analyst's token sealed; the worker opens it with its JOB_SECRET and writes with
+    it: NetBox's changelog names the analyst as the user, and the run record and the messages name them."""
+    analyst = sign_in(lab_settings, "lead", password_of("lead"))
+    try:
+        settings = analyst.settings(lab_settings)
+        handle = jobs.start_import(settings, items_for(lab, review, 4, ["acc-sw-f3-01", "web01"]))
+        assert handle.mode == "worker"
+        status = wait_for_end(conn, handle.job_id)
+    finally:
+        sign_out(lab_settings, analyst)
+    assert status.counts.get("created") == 2, not_created(status)
+    assert status.analyst == "lead" and status.by == "lead"
+    for result in status.results:
+        endpoint = "dcim.device" if result["kind"] == "device" else "virtualization.virtualmachine"
+        changes = list(
+            nb.core.object_changes.filter(changed_object_type=endpoint, changed_object_id=result["netbox_id"])
+        )
+        assert changes and {c.user_name for c in changes} == {"lead"}
+        assert {c.message for c in changes} == {f"LibreNMS import, run {handle.job_id}, by lead"}
 
 
 def test_without_a_worker_the_import_runs_in_the_app_with_the_same_results(
