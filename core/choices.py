@@ -129,6 +129,7 @@ class AuthMode(StrEnum):
     """How the app knows who uses it (setting AUTH)."""
 
     NETBOX = "netbox"  # sign in with a NetBox username and password (or one's own NetBox token)
+    OIDC = "oidc"  # single sign-on through an OpenID Connect provider (Streamlit's st.login); writes use the service token
     NONE = "none"  # no sign-in: one user on their own machine, acting with the service token
 
 
@@ -137,4 +138,5 @@ class SignInMethod(StrEnum):
 
     PASSWORD = "NetBox password"  # the app asked NetBox for a personal, expiring token; sign-out deletes it
     TOKEN = "own NetBox token"  # pasted by the analyst (SSO users); sign-out forgets it, NetBox keeps it
+    SSO = "single sign-on"  # AUTH=oidc: identity from the provider, writes with the service token
     NONE = "no sign-in"  # AUTH=none: the service token

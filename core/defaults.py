@@ -65,6 +65,8 @@ POLL_INTERVAL_SECONDS = 1.0
 SESSION_HOURS = 8.0  # a personal token the app asks NetBox for expires after this (a working day)
 TOKEN_DESCRIPTION = "LibreNMS importer sign-in"  # on the personal tokens, as NetBox's token list shows them
 ADMIN_GROUP = "librenms-importer-admins"  # NetBox group whose members may do admin actions (and superusers)
+# AUTH=oidc: the first of these claims the identity provider gives names the analyst (as NetBox knows them)
+OIDC_USERNAME_CLAIMS = ("preferred_username", "email", "sub")
 SESSION_SWEEP_SECONDS = 30  # how often the app deletes the tokens of sessions that have ended
 
 # The app

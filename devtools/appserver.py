@@ -23,8 +23,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(env: Mapping[str, str], log: Path | None = None, *, timeout: float = 60) -> Iterator[str]:
-    """The app served with `env` added to this process's environment; yields its URL once it answers."""
+def serve_app(
+    env: Mapping[str, str],
+    log: Path | None = None,
+    *,
+    timeout: float = 60,
+    secrets_file: Path | None = None,
+) -> Iterator[str]:
+    """The app served with `env` added to this process's environment (and Streamlit's secrets, e.g. its
+    [auth] section for single sign-on, from `secrets_file`); yields its URL once it answers."""
     port = free_port()
     out = log.open("w") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
@@ -40,6 +47,7 @@ def serve_app(env: Mapping[str, str], log: Path | None = None, *, timeout: float
             "true",
             "--browser.gatherUsageStats",
             "false",
+            *(["--secrets.files", str(secrets_file)] if secrets_file else []),
         ],
         cwd=ROOT,
         env={**os.environ, **env},

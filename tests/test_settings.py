@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core import defaults
-from core.choices import NameSource
+from core.choices import AuthMode, NameSource
 from core.errors import ConfigError
 from core.settings import LibreNMSServer, Secret, Settings, load_settings
 
@@ -172,6 +172,21 @@ def test_nothing_set_gives_the_documented_defaults_and_no_server(no_file: Path) 
     assert settings.librenms_timeout == defaults.LIBRENMS_READ_TIMEOUT
     assert settings.netbox_timeout == defaults.NETBOX_TIMEOUT
     assert settings.librenms_cache_seconds == defaults.LIBRENMS_CACHE_SECONDS
+    assert settings.auth is AuthMode.NETBOX  # sign-in is required unless switched off on purpose
+    assert settings.admin_group == defaults.ADMIN_GROUP and settings.session_hours == defaults.SESSION_HOURS
+    assert not settings.job_secret and not settings.analyst and not settings.personal_token
+
+
+def test_sign_in_settings_are_read_and_a_bad_auth_is_a_config_error_naming_its_choices(no_file: Path) -> None:
+    settings = load_settings(
+        {"AUTH": "OIDC", "ADMIN_GROUP": "netops", "JOB_SECRET": "s3cret", "SESSION_HOURS": "2.5"}, no_file
+    )
+    assert settings.auth is AuthMode.OIDC and settings.admin_group == "netops"
+    assert settings.job_secret.get() == "s3cret" and "s3cret" not in repr(settings)
+    assert settings.session_hours == 2.5
+    assert load_settings({"AUTH": "none"}, no_file).auth is AuthMode.NONE
+    with pytest.raises(ConfigError, match="AUTH must be netbox or oidc or none"):
+        load_settings({"AUTH": "ldap"}, no_file)
 
 
 def test_without_a_server_asking_for_the_librenms_server_says_which_settings_to_set(no_file: Path) -> None:

@@ -1,5 +1,6 @@
 """Sign-in for the app's sessions (core.auth does the NetBox side): the sign-in page, who is signed in, the
 settings a session works with, sign-out, and the sweeper that deletes the tokens of sessions that ended.
+With AUTH=oidc, Streamlit's own st.login / st.user / st.logout do the OpenID Connect part.
 
 A session is one browser tab: its analyst lives in st.session_state, so a reload is a new session that signs
 in again (the old one's token is deleted by the sweeper once Streamlit closes that session)."""
@@ -16,7 +17,17 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import defaults
-from core.auth import Analyst, SessionTokens, SignInRefused, local_user, sign_in, sign_in_with_token, sign_out
+from core.auth import (
+    Analyst,
+    SessionTokens,
+    SignInRefused,
+    local_user,
+    sign_in,
+    sign_in_with_token,
+    sign_out,
+    sso_analyst,
+    username_of,
+)
 from core.choices import AuthMode, SignInMethod
 from core.errors import ImporterError
 from core.settings import Settings
@@ -70,6 +81,8 @@ def current(settings: Settings) -> Analyst | None:
     page says so). AUTH=none: the local user."""
     if settings.auth is AuthMode.NONE:
         return local_user()
+    if settings.auth is AuthMode.OIDC:
+        return _single_sign_on(settings)
     analyst = st.session_state.get(ANALYST)
     if not isinstance(analyst, Analyst):
         return None
@@ -78,6 +91,24 @@ def current(settings: Settings) -> Analyst | None:
         _tokens(settings).forget(_session_id())
         st.session_state[NOTICE] = "Your sign-in has expired: sign in again."
         return None
+    return analyst
+
+
+def _single_sign_on(settings: Settings) -> Analyst | None:
+    """The analyst the identity provider signed in (st.user), looked up in NetBox once per session."""
+    if not st.user.is_logged_in:
+        st.session_state.pop(ANALYST, None)
+        return None
+    claims = dict(st.user)
+    analyst = st.session_state.get(ANALYST)
+    if isinstance(analyst, Analyst) and analyst.username == username_of(claims):
+        return analyst
+    try:
+        analyst = sso_analyst(settings, claims)
+    except SignInRefused as exc:
+        st.session_state[NOTICE] = exc.message
+        return None
+    st.session_state[ANALYST] = analyst
     return analyst
 
 
@@ -90,6 +121,9 @@ def _signed_in(settings: Settings, analyst: Analyst) -> None:
 def sign_in_page(settings: Settings) -> None:
     """The page a session sees until it signs in."""
     st.title("Sign in")
+    if settings.auth is AuthMode.OIDC:
+        _single_sign_on_page()
+        return
     st.caption(
         "Sign in with your NetBox account. The app then works in NetBox with your own permissions, and "
         "NetBox's changelog names you for every change you import."
@@ -109,6 +143,21 @@ def sign_in_page(settings: Settings) -> None:
             go_token = st.form_submit_button("Sign in with this token")
         if go_token:
             _attempt(settings, lambda: sign_in_with_token(settings, token))
+
+
+def _single_sign_on_page() -> None:
+    st.caption(
+        "Sign in through your organisation's single sign-on. The app names you in NetBox's changelog for "
+        "every change you import."
+    )
+    if notice := st.session_state.pop(NOTICE, None):
+        st.info(notice, icon="ℹ️")
+    if st.user.is_logged_in:  # the provider signed someone in whom the app cannot name: let them switch
+        if st.button("Sign out of single sign-on", icon="🚪"):
+            st.logout()
+        return
+    if st.button("Sign in with single sign-on", type="primary", icon="🔑"):
+        st.login()
 
 
 def _attempt(settings: Settings, how: Callable[[], Analyst]) -> None:
@@ -140,6 +189,10 @@ def sidebar(settings: Settings, analyst: Analyst) -> None:
 
 def sign_out_session(settings: Settings, analyst: Analyst) -> None:
     st.session_state.pop(ANALYST, None)
+    if analyst.method is SignInMethod.SSO:
+        st.session_state[NOTICE] = "Signed out."
+        st.logout()  # Streamlit's identity cookie goes; the page reruns
+        return
     _tokens(settings).forget(_session_id())
     try:
         sign_out(settings, analyst)

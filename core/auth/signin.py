@@ -164,6 +164,19 @@ def _epoch(text: Any) -> float:
         return 0.0
 
 
+def netbox_admin(settings: Settings, username: str) -> bool:
+    """Whether the NetBox user of this name is an admin (single sign-on: the analyst has no NetBox token
+    of their own, so the service token asks). False when NetBox has no such user or cannot be asked."""
+    if not username or not settings.netbox_token:
+        return False
+    api = _api(settings, settings.netbox_token)
+    if _count(api, {"username": username, "is_superuser": "true"}):
+        return True
+    return bool(settings.admin_group) and bool(
+        _count(api, {"username": username, "group": settings.admin_group})
+    )
+
+
 def _is_admin(settings: Settings, token: Secret, user_id: Any) -> bool:
     """A NetBox superuser (who alone sees every user, themselves among the superusers), or a member of
     settings.admin_group (asked with the service token when there is one: users may not read their own

@@ -11,6 +11,8 @@ import csv
 import io
 import json
 import re
+import secrets
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,6 +96,60 @@ def app_url(
         "STREAMLIT_CLIENT_DISABLE_DATA_EXPORT": "false",
     }
     with serve_app(env, tmp_path_factory.mktemp("browser-log") / "streamlit.log") as url:
+        yield url
+
+
+# Who the OpenID Connect provider lets sign in: lead is a NetBox user (in the admin group), the other is not.
+SSO_USERS = {
+    "lead": {"preferred_username": "lead", "email": "lead@example.net", "name": "Lead Analyst"},
+    "sso-only": {"preferred_username": "sso-only", "email": "sso-only@example.net", "name": "Only In SSO"},
+}
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[str]:
+    """A real OpenID Connect provider (discovery, authorization code flow, signed ID tokens: the package
+    oidc-provider-mock) on 127.0.0.1, whose sign-in form offers the SSO_USERS; yields its issuer URL."""
+    import oidc_provider_mock
+    from werkzeug.serving import make_server
+
+    users = [oidc_provider_mock.User(sub=sub, claims=claims) for sub, claims in SSO_USERS.items()]
+    server = make_server("127.0.0.1", 0, oidc_provider_mock.app(user_claims=users), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def sso_app_url(
+    stack_env: dict[str, str],
+    app_lab: Lab,
+    app_redis: RedisJanitor,
+    oidc_provider: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """The app with AUTH=oidc, signing in through `oidc_provider` with Streamlit's own st.login."""
+    folder = tmp_path_factory.mktemp("sso-app")
+    secrets_file = folder / "secrets.toml"
+    secrets_file.write_text(
+        "[auth]\n"
+        'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+        f'cookie_secret = "{secrets.token_urlsafe(32)}"\n'
+        'client_id = "librenms-netbox-importer"\n'
+        f'client_secret = "{secrets.token_urlsafe(24)}"\n'
+        f'server_metadata_url = "{oidc_provider}/.well-known/openid-configuration"\n',
+        encoding="utf-8",
+    )
+    env = {
+        **stack_env,
+        **app_lab.env(),
+        "AUTH": "oidc",
+        "QUEUE_NAME": f"lnbi-browser-sso-{app_lab.run}",
+        "STREAMLIT_CLIENT_DISABLE_DATA_EXPORT": "false",
+    }
+    with serve_app(env, folder / "streamlit.log", secrets_file=secrets_file) as url:
         yield url
 
 
