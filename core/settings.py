@@ -88,6 +88,7 @@ class Settings:
         default_factory=lambda: Secret("")
     )  # shared by app and worker (core.auth.sealed)
     session_hours: float = defaults.SESSION_HOURS
+    session_sweep_seconds: float = defaults.SESSION_SWEEP_SECONDS
     # Who acts: set for a signed-in analyst's session (as_analyst), never read from the environment.
     analyst: str = ""  # named in every changelog message and run record
     token_expires: float = (
@@ -241,4 +242,7 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_file: Path | Non
         admin_group=str(get("ADMIN_GROUP", defaults.ADMIN_GROUP)).strip(),
         job_secret=Secret(str(get("JOB_SECRET"))),
         session_hours=_float(get("SESSION_HOURS", defaults.SESSION_HOURS), "SESSION_HOURS"),
+        session_sweep_seconds=_float(
+            get("SESSION_SWEEP_SECONDS", defaults.SESSION_SWEEP_SECONDS), "SESSION_SWEEP_SECONDS"
+        ),
     )

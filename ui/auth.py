@@ -16,7 +16,6 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core import defaults
 from core.auth import (
     Analyst,
     SessionTokens,
@@ -66,7 +65,7 @@ def _tokens(_settings: Settings) -> SessionTokens:
 
     def sweep() -> None:
         while True:
-            time.sleep(defaults.SESSION_SWEEP_SECONDS)
+            time.sleep(_settings.session_sweep_seconds)
             try:
                 tokens.sweep(_session_alive)
             except Exception:  # the sweeper must outlive any one failure

@@ -86,14 +86,18 @@ def app_redis(redis_url: str, app_lab: Lab) -> Iterator[RedisJanitor]:
 def app_url(
     stack_env: dict[str, str], app_lab: Lab, app_redis: RedisJanitor, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    # a queue of its own: no worker listens there, so an import runs in the app (and says so). The one
-    # setting that differs from .streamlit/config.toml: the grids' CSV download, the only way to read what a
-    # canvas grid shows (grid_rows); analysts do not get it (tests/test_streamlit_config.py).
+    # a queue of its own: no worker listens there, so an import runs in the app (and says so). The settings
+    # that differ from .streamlit/config.toml: the grids' CSV download, the only way to read what a canvas
+    # grid shows (grid_rows; analysts do not get it: tests/test_streamlit_config.py), and how long a closed
+    # tab's session is kept (so the test of its token's deletion waits seconds, not minutes).
     env = {
         **stack_env,
         **app_lab.env(),
         "QUEUE_NAME": f"lnbi-browser-{app_lab.run}",
         "STREAMLIT_CLIENT_DISABLE_DATA_EXPORT": "false",
+        # a closed tab's session ends after 2 s (not 120), and its sign-in token is deleted within 1 s more
+        "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "2",
+        "SESSION_SWEEP_SECONDS": "1",
     }
     with serve_app(env, tmp_path_factory.mktemp("browser-log") / "streamlit.log") as url:
         yield url

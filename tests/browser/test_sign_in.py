@@ -11,7 +11,7 @@ import pytest
 
 from core import defaults
 from tests.browser.conftest import grid_rows, settle, shot, sign_in
-from tests.helpers import Lab, delete_lab_objects
+from tests.helpers import Lab, delete_lab_objects, wait_until
 
 ALLOWED, REFUSED = "fw-hq01", "esx01"  # ready with the demo data: site hq (the analyst's), site dc2-fra
 
@@ -112,3 +112,18 @@ def test_a_viewer_can_neither_import_nor_edit_mappings(page, app_url: str, app_l
     assert page.get_by_role("button", name=re.compile("Save")).count() == 0
     assert page.get_by_role("button", name=re.compile("^Map to ")).count() == 0
     sign_out(page)
+
+
+def test_closing_the_tab_deletes_the_sessions_token_in_netbox(
+    browser, app_url: str, nb: pynetbox.api
+) -> None:
+    """The end of a session (its tab closed, and Streamlit no longer keeping it for a reconnect) deletes the
+    token its sign-in made, as signing out would."""
+    before = sign_in_tokens(nb, "viewer")
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(app_url)
+    sign_in(tab, "viewer")
+    (token_id,) = sign_in_tokens(nb, "viewer") - before
+    context.close()  # no sign-out: the tab is just gone
+    wait_until(lambda: nb.users.tokens.get(token_id) is None, timeout=30, what="the token to be deleted")
