@@ -17,9 +17,7 @@ class Analyst:
     is_admin: bool = False  # NetBox superuser, or member of the ADMIN_GROUP group
     token: Secret = field(default_factory=lambda: Secret(""))  # their own NetBox token ("" with AUTH=none)
     token_id: int | None = None  # the token the app asked NetBox for: sign-out deletes it
-    expires: float = (
-        0.0  # epoch seconds the session's token stops being used (its NetBox expiry at the latest)
-    )
+    expires: float = 0.0  # epoch seconds the session stops using the token (its NetBox expiry or sooner)
 
     @property
     def provisioned(self) -> bool:

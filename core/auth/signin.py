@@ -167,29 +167,27 @@ def _epoch(text: Any) -> float:
 def netbox_admin(settings: Settings, username: str) -> bool:
     """Whether the NetBox user of this name is an admin (single sign-on: the analyst has no NetBox token
     of their own, so the service token asks). False when NetBox has no such user or cannot be asked."""
-    if not username or not settings.netbox_token:
-        return False
-    api = _api(settings, settings.netbox_token)
-    if _count(api, {"username": username, "is_superuser": "true"}):
-        return True
-    return bool(settings.admin_group) and bool(
-        _count(api, {"username": username, "group": settings.admin_group})
-    )
+    return bool(username) and _admin(settings, None, {"username": username})
 
 
 def _is_admin(settings: Settings, token: Secret, user_id: Any) -> bool:
-    """A NetBox superuser (who alone sees every user, themselves among the superusers), or a member of
-    settings.admin_group (asked with the service token when there is one: users may not read their own
-    user record)."""
-    if not isinstance(user_id, int):
+    return isinstance(user_id, int) and _admin(settings, _api(settings, token), {"id": user_id})
+
+
+def _admin(settings: Settings, own: pynetbox.api | None, user: dict[str, Any]) -> bool:
+    """Whether the NetBox user (`user`: a users filter naming one) is a superuser or a member of
+    settings.admin_group. The user's own token (`own`) tells superusers: they alone see every user,
+    themselves among the superusers. Membership is asked with the service token when there is one: users may
+    not read their own user record."""
+    service = _api(settings, settings.netbox_token) if settings.netbox_token else None
+    asking = own or service
+    if asking is None:
         return False
-    own = _api(settings, token)
-    if _count(own, {"id": user_id, "is_superuser": "true"}):
+    if _count(asking, {**user, "is_superuser": "true"}):
         return True
-    if not settings.admin_group:
-        return False
-    api = _api(settings, settings.netbox_token) if settings.netbox_token else own
-    return bool(_count(api, {"id": user_id, "group": settings.admin_group}))
+    return bool(settings.admin_group) and bool(
+        _count(service or asking, {**user, "group": settings.admin_group})
+    )
 
 
 def _count(api: pynetbox.api, params: dict[str, Any]) -> int:
