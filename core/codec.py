@@ -155,6 +155,7 @@ def search_to_data(result: SearchResult) -> dict[str, Any]:
         "timings": dict(result.timings),
         "netbox_requests": result.netbox_requests,
         "warnings": list(result.warnings),
+        "inventories": dict(result.inventories),
         "review": review_to_data(result.review),
     }
 
@@ -173,6 +174,7 @@ def search_from_data(data: Mapping[str, Any]) -> SearchResult:
             timings={str(k): float(v) for k, v in data["timings"].items()},
             netbox_requests=int(data["netbox_requests"]),
             warnings=[str(w) for w in data["warnings"]],
+            inventories={str(k): int(v) for k, v in data.get("inventories", {}).items()},
         )
     except (KeyError, IndexError, TypeError, AttributeError, ValueError, ImporterError) as exc:
         raise ValueError(f"a stored search that cannot be read ({exc.__class__.__name__}: {exc})") from None

@@ -172,3 +172,13 @@ def summary_frames(review: Review) -> dict[str, pd.DataFrame]:
         "site": pd.DataFrame(sites.most_common(10), columns=["site", "devices"]),
         "os": pd.DataFrame(oses.most_common(10), columns=["os", "devices"]),
     }
+
+
+def inventory_summary(counts: dict[str, int]) -> str:
+    """What stack detection read, in words: "Stack detection: 12 inventories read from LibreNMS, 40 reused
+    (not rediscovered since), 300 devices skipped (cannot be stacks)"."""
+    return (
+        f"Stack detection: {counts.get('read', 0)} inventories read from LibreNMS, "
+        f"{counts.get('reused', 0)} reused (not rediscovered since), "
+        f"{counts.get('skipped', 0)} devices skipped (cannot be stacks)."
+    )

@@ -27,6 +27,10 @@ written by core.jobs. Nothing under either is a pickle.
 |                                  |             | it: the review's inputs, rebuilt on load          |                        |
 | `lnbi:searches`                  | list JSON   | recent searches, newest first: id, filters, time, | RECENT_SEARCHES_KEPT   |
 |                                  |             | counts (older ones and their results dropped)     | entries                |
+| `lnbi:inventory:<server>:<device id>:<discovered>` | string JSON | a device's stack rows of its      | INVENTORY_TTL_SECONDS  |
+|                                  |             | ENTITY-MIB inventory as LibreNMS last discovered  |                        |
+|                                  |             | it (core.librenms.inventories); <server> is a     |                        |
+|                                  |             | digest of the server's URL and key                |                        |
 """
 
 from __future__ import annotations
@@ -97,3 +101,9 @@ def search_result(search_id: str) -> str:
 def recent_searches() -> str:
     """Recent searches, newest first (a list of JSON summaries)."""
     return f"{PREFIX}searches"
+
+
+def inventory(server: str, device_id: int, discovered: str) -> str:
+    """A device's inventory as LibreNMS discovered it at `discovered` (JSON); `server`: a digest naming the
+    LibreNMS server (core.librenms.inventories.server_id), so no server's data is read for another's."""
+    return f"{PREFIX}inventory:{server}:{device_id}:{discovered}"

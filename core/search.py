@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from core import netbox
 from core.choices import RowStatus
-from core.librenms import DeviceFilter, LibreDevice, LibreNMSClient, RowKey, detect_stacks
+from core.librenms import DeviceFilter, LibreDevice, LibreNMSClient, RowKey, client_for, detect_stacks
 from core.mapping import Mappings, load_mappings
 from core.review import Choice, Options, Review, build_review, possible_names
 from core.settings import Settings
@@ -28,6 +28,7 @@ class SearchResult:
     timings: dict[str, float] = field(default_factory=dict)
     netbox_requests: int = 0
     warnings: list[str] = field(default_factory=list)
+    inventories: dict[str, int] = field(default_factory=dict)  # stack detection: read, reused, skipped
 
 
 def options_from(settings: Settings) -> Options:
@@ -60,13 +61,15 @@ def run_search(
     progress: Progress | None = None,
     device_ids: Collection[int] | None = None,
     choices: Mapping[RowKey, Choice] | None = None,
+    refresh: bool = False,
 ) -> SearchResult:
     """Fetch, index, detect, validate. `device_ids` keeps only those devices (the importer and the CLI
-    review just the rows they import); `choices` are the analyst's, replayed on the new rows.
+    review just the rows they import); `choices` are the analyst's, replayed on the new rows; `refresh`
+    reads every candidate's inventory again (else one read per LibreNMS discovery is reused).
     Raises LibreNMSError / NetBoxError with a message for the user."""
     report = progress or (lambda _what, _done: None)
     server = settings.server(server_key) if server_key else settings.librenms
-    client = librenms or LibreNMSClient(server, timeout=settings.librenms_timeout)
+    client = librenms or client_for(settings, server)
     api = nb_api or netbox.connect(settings)
     before = netbox.request_count(api)
     timings: dict[str, float] = {}
@@ -94,11 +97,12 @@ def run_search(
     )
     timings["netbox"] = time.perf_counter() - t0
 
-    stacks, stack_errors = {}, {}
+    stacks, stack_errors, inventories = {}, {}, {}
     if flt.detect_stacks:
         report("Reading inventories to detect stacks", 0.6)
         t0 = time.perf_counter()
-        detection = detect_stacks(client, devices)
+        detection = detect_stacks(client, devices, refresh=refresh)
+        inventories = detection.counts()
         stacks = {(server.key, device_id): stack for device_id, stack in detection.stacks.items()}
         # not known to be single chassis: their rows are blocked until a search reads them
         stack_errors = {(server.key, device_id): error for device_id, error in detection.errors.items()}
@@ -133,6 +137,7 @@ def run_search(
         timings=timings,
         netbox_requests=netbox.request_count(api) - before,
         warnings=warnings,
+        inventories=inventories,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 
 from core import netbox
-from core.librenms import DeviceFilter, LibreDevice, LibreNMSClient
+from core.librenms import DeviceFilter, LibreDevice, LibreNMSClient, client_for
 from core.search import Progress, SearchResult, run_search
 from core.settings import Settings
 
@@ -23,9 +23,9 @@ class Sources:
         with self._lock:
             client = self._clients.get(server_key)
             if client is None:
-                client = LibreNMSClient(
+                client = client_for(
+                    self.settings,
                     self.settings.server(server_key),
-                    timeout=self.settings.librenms_timeout,
                     cache_seconds=self.settings.librenms_cache_seconds,
                 )
                 self._clients[server_key] = client
@@ -45,7 +45,9 @@ class Sources:
         client = self._client(server_key)
         if refresh:
             client.clear_cache()
-        return run_search(settings, flt, server_key=server_key, librenms=client, progress=progress)
+        return run_search(
+            settings, flt, server_key=server_key, librenms=client, progress=progress, refresh=refresh
+        )
 
     def locations(self, server_key: str) -> list[str]:
         """The server's LibreNMS location names (for the filter's choices)."""

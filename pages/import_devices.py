@@ -86,6 +86,8 @@ if search.excluded_existing:
     st.caption(
         f"{search.excluded_existing} device(s) already in NetBox are hidden (Exclude already in NetBox)."
     )
+if search.inventories:
+    st.caption(grid.inventory_summary(search.inventories))
 if len(review):
     charts = grid.summary_frames(review)
     left, right = st.columns(2)

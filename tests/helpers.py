@@ -736,3 +736,21 @@ def signed_in_app(timeout: float, analyst: Analyst | None = None) -> Any:
         expires=time.time() + 3600,
     )
     return at
+
+
+def forget_inventories(
+    redis_url: str, server_url: str, server_key: str = defaults.DEFAULT_SERVER_KEY
+) -> None:
+    """Drop the inventories kept in Redis for one LibreNMS server (core.librenms.inventories), so the next
+    search reads them from LibreNMS; nobody else's are touched."""
+    from core.librenms.inventories import server_id
+    from core.settings import LibreNMSServer
+
+    server = LibreNMSServer(key=server_key, url=server_url, token=Secret(""))
+    prefix = keys.inventory(server_id(server), 0, "").rsplit(":", 2)[0]
+    conn = redis.Redis.from_url(redis_url)
+    try:
+        for key in conn.scan_iter(match=prefix + ":*"):
+            conn.delete(key)
+    finally:
+        conn.close()

@@ -19,7 +19,7 @@ from core.cli.output import EXIT_ERROR, EXIT_FAILING, EXIT_OK, SETTINGS_HELP, er
 from core.csvio import CsvReport, import_csv, plan_csv_bytes, read_table, write_results
 from core.errors import QueueUnavailable
 from core.importer import ImportItem, RowPlan, RowResult, plan_rows
-from core.librenms import DeviceFilter, LibreNMSClient
+from core.librenms import DeviceFilter, client_for
 from core.review import Review, Row
 from core.search import run_search
 from core.settings import Settings
@@ -90,7 +90,7 @@ def review_csv(settings: Settings, data: bytes, server_key: str) -> tuple[Review
     imports are `review.importable_rows()`. Also returns the search's warnings."""
     table = read_table(data)
     server = settings.server(server_key)
-    client = LibreNMSClient(server, timeout=settings.librenms_timeout)
+    client = client_for(settings, server)
     result = run_search(
         settings,
         DeviceFilter(show_disabled=True, detect_stacks=True),

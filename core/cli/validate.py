@@ -9,7 +9,7 @@ from pathlib import Path
 from core.choices import RowStatus
 from core.cli.output import EXIT_CODES_HELP, EXIT_ERROR, EXIT_OK, SETTINGS_HELP, err, out
 from core.csvio import csv_bytes, rows_to_csv
-from core.librenms import DeviceFilter, LibreNMSClient
+from core.librenms import DeviceFilter, client_for
 from core.search import run_search
 from core.settings import Settings
 
@@ -74,7 +74,7 @@ def filter_from(args: argparse.Namespace) -> DeviceFilter:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     server = settings.server(args.server) if args.server else settings.librenms
-    client = LibreNMSClient(server, timeout=settings.librenms_timeout)
+    client = client_for(settings, server)
     result = run_search(settings, filter_from(args), server_key=server.key, librenms=client)
     review = result.review
     to_stdout = args.csv == "-"

@@ -31,7 +31,7 @@ from core.importer.repair import Unfinished, set_masters, split_unfinished
 from core.importer.results import ImportReport, RowResult
 from core.importer.stacks import create_stack, existing_members, leftover_chassis
 from core.importer.writes import create_objects
-from core.librenms import DeviceFilter, LibreNMSClient
+from core.librenms import DeviceFilter, LibreNMSClient, client_for
 from core.netbox.gateway import failure
 from core.review import Row
 from core.runs.changelog import signed, user_of
@@ -121,7 +121,7 @@ def _run(
     if len(servers) > 1:
         raise ImporterError("One import takes the devices of one LibreNMS server at a time.")
     server = settings.server(servers.pop()) if servers else settings.librenms
-    client = librenms or LibreNMSClient(server, timeout=settings.librenms_timeout)
+    client = librenms or client_for(settings, server)
     review = run_search(
         settings,
         DeviceFilter(show_disabled=True, detect_stacks=True),

@@ -2,7 +2,7 @@
 values the product keeps, and stack detection from inventories. What the code relies on from the API is
 written down in docs/librenms-api.md."""
 
-from core.librenms.client import DeviceListing, InventoryBatch, LibreNMSClient, ManagementAddress
+from core.librenms.client import DeviceListing, InventoryBatch, LibreNMSClient, ManagementAddress, client_for
 from core.librenms.device import SNMP_CREDENTIAL_KEYS, LibreDevice, RowKey
 from core.librenms.filters import DeviceFilter
 from core.librenms.stacks import Stack, StackDetection, StackMember, detect_stack, detect_stacks, may_be_stack
@@ -19,6 +19,7 @@ __all__ = [
     "Stack",
     "StackDetection",
     "StackMember",
+    "client_for",
     "detect_stack",
     "detect_stacks",
     "may_be_stack",

@@ -22,7 +22,14 @@ from core.librenms.cache import MemoryCache
 from core.librenms.device import LibreDevice, parse_devices
 from core.librenms.filters import DeviceFilter
 from core.librenms.http import HttpOptions, LibreNMSHttp
-from core.settings import LibreNMSServer
+from core.librenms.inventories import (
+    InventoryStore,
+    MemoryInventories,
+    entry_key,
+    inventory_store,
+    stack_rows,
+)
+from core.settings import LibreNMSServer, Settings
 from core.values import as_int
 
 
@@ -36,10 +43,13 @@ class DeviceListing:
 
 @dataclass(frozen=True, slots=True)
 class InventoryBatch:
-    """Inventories of many devices: rows by device id ([] where the fetch failed), and why each failed."""
+    """Inventories of many devices: the rows stack detection reads by device id ([] where the fetch
+    failed), why each failed, and how many were read from LibreNMS now or reused from the store."""
 
     rows: dict[int, list[dict]] = field(default_factory=dict)
     errors: dict[int, str] = field(default_factory=dict)
+    read: int = 0
+    reused: int = 0
 
 
 # Where a management address came from, as a result line says it ("primary IP … (created), from …").
@@ -72,14 +82,21 @@ class LibreNMSClient:
     """Reads from one LibreNMS server. Thread-safe for the reads it offers."""
 
     def __init__(
-        self, server: LibreNMSServer, *, cache_seconds: float = 0, **http: Unpack[HttpOptions]
+        self,
+        server: LibreNMSServer,
+        *,
+        cache_seconds: float = 0,
+        inventories: InventoryStore | None = None,
+        **http: Unpack[HttpOptions],
     ) -> None:
-        """`cache_seconds`: how long a device list is kept; `http`: timeouts, retries, backoff, session."""
+        """`cache_seconds`: how long a device list is kept; `inventories`: where inventories are kept per
+        discovery (core.librenms.inventories; default: this client's memory); `http`: timeouts, retries,
+        backoff, session."""
         self.server = server
         self.http = LibreNMSHttp(server, **http)
         self.base_url = self.http.base_url
         self._lists: MemoryCache[tuple[tuple[str, str], ...], list[Any]] = MemoryCache(cache_seconds)
-        self._inventories: MemoryCache[int, list[dict]] = MemoryCache(None)
+        self.store: InventoryStore = inventories if inventories is not None else MemoryInventories()
 
     def __repr__(self) -> str:
         return f"LibreNMSClient({self.base_url!r}, key={self.server.key!r})"
@@ -141,42 +158,52 @@ class LibreNMSClient:
         return sorted(names, key=lambda n: (n.casefold(), n))
 
     def inventory(self, device_id: int) -> list[dict]:
-        """Every ENTITY-MIB row of one device (`/inventory/:id/all`); kept in the client's cache."""
-        device_id = int(device_id)
-        rows = self.http.get_list(f"/inventory/{device_id}/all", "inventory")
-        clean = [dict(row) for row in rows if isinstance(row, Mapping)]
-        self._inventories.put(device_id, clean)
-        return clean
+        """Every ENTITY-MIB row of one device (`/inventory/:id/all`), read now."""
+        rows = self.http.get_list(f"/inventory/{int(device_id)}/all", "inventory")
+        return [dict(row) for row in rows if isinstance(row, Mapping)]
 
     def inventories(
-        self, device_ids: Iterable[int], *, pool: int = defaults.INVENTORY_POOL_SIZE
+        self,
+        devices: Iterable[LibreDevice],
+        *,
+        refresh: bool = False,
+        pool: int = defaults.INVENTORY_POOL_SIZE,
     ) -> InventoryBatch:
-        """Inventories of many devices, fetched concurrently; cached ones are not fetched again.
-
-        A device whose fetch fails maps to [] and its error is in the batch's `errors`; it is not cached,
-        so a later call tries it again. The batch itself never fails.
-        """
-        wanted = list(dict.fromkeys(int(i) for i in device_ids))
-        missing = [i for i in wanted if self._inventories.get(i) is None]
+        """The stack rows of many devices' inventories (core.librenms.inventories.stack_rows): those the
+        store has for the device's last discovery are reused, the others read concurrently and kept
+        (`refresh`: all read again). A device whose read fails maps to [] with its error in `errors`; it is
+        not kept, so a later call tries it again. The batch itself never fails."""
+        wanted = {d.device_id: d for d in devices}
+        keyed = {device_id: entry_key(self.server, d) for device_id, d in wanted.items()}
+        kept = {} if refresh else self.store.get_many(list(keyed.values()))
+        rows = {i: kept[key] for i, key in keyed.items() if key in kept}
+        missing = [i for i in wanted if i not in rows]
         errors: dict[int, str] = {}
+        fresh: dict[str, list[dict]] = {}
         lock = threading.Lock()
 
         def fetch(device_id: int) -> None:
             try:
-                self.inventory(device_id)
+                found = stack_rows(self.inventory(device_id))
             except LibreNMSError as exc:
                 with lock:
                     errors[device_id] = str(exc)
+                return
+            with lock:
+                rows[device_id] = found
+                fresh[keyed[device_id]] = found
 
         if missing:
             with ThreadPoolExecutor(max_workers=max(1, min(pool, len(missing)))) as executor:
                 list(executor.map(fetch, missing))
-        return InventoryBatch({i: list(self._inventories.get(i) or []) for i in wanted}, errors)
+        self.store.put_many(fresh)
+        return InventoryBatch(
+            {i: rows.get(i, []) for i in wanted}, errors, read=len(missing), reused=len(wanted) - len(missing)
+        )
 
     def clear_cache(self) -> None:
-        """Forget cached device lists and inventories (the page's Refresh)."""
+        """Forget cached device lists (the page's Refresh; inventories are read again with `refresh`)."""
         self._lists.clear()
-        self._inventories.clear()
 
     def management_address(self, device: LibreDevice) -> ManagementAddress | None:
         """The device's polling IP (`ip`, which is `overwrite_ip` when set) as its management address.
@@ -229,3 +256,16 @@ def _parse_ip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         return ipaddress.ip_address(value.strip())
     except ValueError:
         return None
+
+
+def client_for(
+    settings: Settings, server: LibreNMSServer | None = None, *, cache_seconds: float = 0
+) -> LibreNMSClient:
+    """The client the product reads `server` (default: the first) with: the settings' timeout, and the
+    inventories every process shares (core.librenms.inventories: Redis at settings.redis_url)."""
+    return LibreNMSClient(
+        server or settings.librenms,
+        timeout=settings.librenms_timeout,
+        cache_seconds=cache_seconds,
+        inventories=inventory_store(settings.redis_url),
+    )

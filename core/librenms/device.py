@@ -45,6 +45,8 @@ class LibreDevice:
     ignored: bool = False
     parent_id: int | None = None
     server_key: str = defaults.DEFAULT_SERVER_KEY
+    snmp_disabled: bool = False  # ICMP-only: LibreNMS reads no SNMP from it, so it has no inventory
+    last_discovered: str = ""  # when LibreNMS last read its ENTITY-MIB inventory (a rediscovery changes it)
 
     @classmethod
     def from_api(cls, obj: Mapping[str, Any], server_key: str = defaults.DEFAULT_SERVER_KEY) -> LibreDevice:
@@ -77,6 +79,8 @@ class LibreDevice:
             ignored=flag(obj.get("ignore")),
             parent_id=as_int(obj.get("parent_id")) if "parent_id" in obj else None,
             server_key=server_key,
+            snmp_disabled=flag(obj.get("snmp_disable")),
+            last_discovered=text(obj.get("last_discovered")),
         )
 
     @property

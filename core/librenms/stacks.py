@@ -53,6 +53,12 @@ class StackDetection:
 
     stacks: dict[int, Stack] = field(default_factory=dict)
     errors: dict[int, str] = field(default_factory=dict)
+    read: int = 0  # inventories read from LibreNMS now
+    reused: int = 0  # inventories of the devices' last discovery, kept from an earlier read
+    skipped: int = 0  # devices that cannot be stacks: nothing read
+
+    def counts(self) -> dict[str, int]:
+        return {"read": self.read, "reused": self.reused, "skipped": self.skipped}
 
 
 # LibreNMS OS short names of switch families that can stack or form a virtual chassis. Inclusive on
@@ -92,7 +98,10 @@ _DIGITS = re.compile(r"\d+")
 
 
 def may_be_stack(device: LibreDevice) -> bool:
-    """Cheap pre-filter: True for network gear that can stack, so its inventory is worth fetching."""
+    """Cheap pre-filter: True for network gear that can stack, so its inventory is worth fetching. An
+    ICMP-only device (LibreNMS reads no SNMP from it, so it has no inventory) never is."""
+    if device.snmp_disabled or device.os.casefold() == "ping":
+        return False
     if VIRTUAL_CHASSIS_HINT in device.hardware.casefold():
         return True
     return device.type.casefold() == STACKABLE_TYPE and device.os.casefold() in STACKABLE_OS
@@ -122,19 +131,23 @@ def detect_stack(inventory: list[dict], device_serial: str = "") -> Stack | None
     return None
 
 
-def detect_stacks(client: LibreNMSClient, devices: list[LibreDevice]) -> StackDetection:
-    """Stacks by device_id. Inventories are fetched (concurrently, cached) only for `may_be_stack` devices;
-    those whose inventory could not be fetched are listed in `errors`."""
+def detect_stacks(
+    client: LibreNMSClient, devices: list[LibreDevice], *, refresh: bool = False
+) -> StackDetection:
+    """Stacks by device_id. Inventories are read only for `may_be_stack` devices, and only once per
+    discovery (the client's store; `refresh`: read again); those that could not be read are listed in
+    `errors`."""
     candidates = [d for d in devices if may_be_stack(d)]
+    skipped = len(devices) - len(candidates)
     if not candidates:
-        return StackDetection()
-    batch = client.inventories([d.device_id for d in candidates])
+        return StackDetection(skipped=skipped)
+    batch = client.inventories(candidates, refresh=refresh)
     stacks: dict[int, Stack] = {}
     for device in candidates:
         stack = detect_stack(batch.rows.get(device.device_id, []), device.serial)
         if stack is not None:
             stacks[device.device_id] = stack
-    return StackDetection(stacks, dict(batch.errors))
+    return StackDetection(stacks, dict(batch.errors), batch.read, batch.reused, skipped)
 
 
 # --------------------------------------------------------------------------------------- helpers

@@ -14,6 +14,7 @@ import pytest
 
 from tests.cli.conftest import assert_no_secret, read_csv, run
 from tests.conftest import SIM_TOKEN
+from tests.helpers import forget_inventories
 
 NEEDS_ROLE = (21, 47)  # acc-sw-f3-01, acc-sw-wh-01: need a role, nothing else
 READY_VM = 202  # web02: ready from the demo data, and imported by no other test of this stack
@@ -113,6 +114,7 @@ def test_a_librenms_id_header_semicolons_and_a_sep_line_are_read_and_only_those_
         {"LibreNMS ID": str(stack), "Role": "", "Import": "yes"},
     ]
     path = write(tmp_path / "excel.csv", lines, delimiter=";", prefix="sep=;\r\n")
+    forget_inventories(env["REDIS_URL"], sim.url)  # read now, so the test sees which are read
     sim.reset_stats()
 
     result = dry_run(env, path)

@@ -22,6 +22,7 @@ def test_every_key_has_the_prefix_is_distinct_and_is_documented() -> None:
         "locks_pattern": keys.locks_pattern(),
         "search_result": keys.search_result("<id>"),
         "recent_searches": keys.recent_searches(),
+        "inventory": keys.inventory("<server>", 7, "<discovered>"),
     }
     public = {name for name in vars(keys) if callable(getattr(keys, name)) and not name.startswith("_")}
     assert public == set(made), "a key helper without a test line here"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import pickle
@@ -32,6 +33,7 @@ from core.librenms.client import (
     FROM_POLLING_ADDRESS_NO_LIST,
     FROM_POLLING_ADDRESS_UNLISTED,
 )
+from core.librenms.inventories import MemoryInventories, stack_rows
 from core.settings import LibreNMSServer, Secret
 from devtools.librenms_sim import LibreNMSSimulator
 from tests.conftest import FIXTURES
@@ -575,7 +577,7 @@ def test_logs_hold_neither_token_nor_credentials(
     caplog.set_level(logging.DEBUG)
     client.list_devices(DeviceFilter(hostname="example"))
     client.get_device(12)
-    client.inventories([12, 13])
+    client.inventories(stack_devices(client, {12, 13}))
     for secret in [TOKEN, *CREDENTIALS]:
         assert secret not in caplog.text
 
@@ -630,27 +632,79 @@ def test_inventory_returns_every_row_of_a_device(client: LibreNMSClient) -> None
     assert all(row["device_id"] == 12 for row in rows)
 
 
-def test_inventories_fetch_each_device_once(sim: LibreNMSSimulator, client: LibreNMSClient) -> None:
-    result = client.inventories(list(STACK_HOSTS), pool=4).rows
-    assert {i: len(rows) for i, rows in result.items()} == {12: 65, 13: 20, 21: 13, 5: 13, 31: 15}
+def stack_devices(client: LibreNMSClient, ids=STACK_HOSTS) -> list[LibreDevice]:
+    return [d for d in client.list_devices() if d.device_id in ids]
+
+
+def test_inventories_fetch_each_device_once_and_keep_only_the_rows_stack_detection_reads(
+    sim: LibreNMSSimulator, client: LibreNMSClient
+) -> None:
+    devices = stack_devices(client)
+    sim.reset_stats()
+    batch = client.inventories(devices, pool=4)
+    assert sim.stats()["by_path"] == {f"/api/v0/inventory/{i}/all": 1 for i in STACK_HOSTS}
+    assert (batch.read, batch.reused) == (len(STACK_HOSTS), 0)
+    for device_id, rows in batch.rows.items():
+        assert rows == stack_rows(client.inventory(device_id))
+        assert {r["entPhysicalClass"] for r in rows} <= {"stack", "chassis"}
+    assert len(batch.rows[12]) < 65  # core-sw01's 65 rows: only its stack and chassis rows are kept
+
+
+def test_inventories_of_the_same_discovery_are_reused_without_a_request(
+    sim: LibreNMSSimulator, client: LibreNMSClient
+) -> None:
+    devices = stack_devices(client)
+    first = client.inventories(devices)
+    sim.reset_stats()
+    again = client.inventories(devices)
+    assert sim.stats()["requests"] == 0
+    assert again.rows == first.rows and (again.read, again.reused) == (0, len(STACK_HOSTS))
+
+
+def test_a_rediscovered_device_is_read_again_and_an_unchanged_one_is_not(
+    sim: LibreNMSSimulator, client: LibreNMSClient
+) -> None:
+    devices = stack_devices(client)
+    client.inventories(devices)
+    rediscovered = [
+        dataclasses.replace(d, last_discovered="2026-12-01 04:00:00") if d.device_id == 13 else d
+        for d in devices
+    ]
+    sim.reset_stats()
+    batch = client.inventories(rediscovered)
+    assert sim.stats()["by_path"] == {"/api/v0/inventory/13/all": 1}
+    assert (batch.read, batch.reused) == (1, len(STACK_HOSTS) - 1)
+
+
+def test_refresh_reads_every_inventory_again(sim: LibreNMSSimulator, client: LibreNMSClient) -> None:
+    devices = stack_devices(client)
+    client.inventories(devices)
+    sim.reset_stats()
+    client.inventories(devices, refresh=True)
     assert sim.stats()["by_path"] == {f"/api/v0/inventory/{i}/all": 1 for i in STACK_HOSTS}
 
 
-def test_inventories_second_call_is_served_from_the_cache(
-    sim: LibreNMSSimulator, client: LibreNMSClient
-) -> None:
-    first = client.inventories(list(STACK_HOSTS))
-    sim.reset_stats()
-    assert client.inventories(list(STACK_HOSTS)) == first
-    assert sim.stats()["requests"] == 0
+def test_an_inventory_kept_for_one_server_is_never_read_for_another(sim: LibreNMSSimulator) -> None:
+    """Two servers, one store, the same device ids and discovery times: each server's are its own."""
+    store = MemoryInventories()
+    with LibreNMSSimulator(port=0) as other:
+        first = make_client(sim.url, inventories=store)
+        second = make_client(other.url, inventories=store)
+        first.inventories(stack_devices(first))
+        devices = stack_devices(second)
+        other.reset_stats()
+        batch = second.inventories(devices)
+        assert other.stats()["by_path"] == {f"/api/v0/inventory/{i}/all": 1 for i in STACK_HOSTS}
+    assert batch.reused == 0
+    renamed = LibreNMSClient(LibreNMSServer(key="dc2", url=sim.url, token=Secret(TOKEN)), inventories=store)
+    assert renamed.inventories(stack_devices(renamed)).reused == 0  # another key on the same URL, too
 
 
 def test_inventories_a_broken_device_maps_to_empty_and_records_the_error(odd_sim: LibreNMSSimulator) -> None:
     client = make_client(odd_sim.url)
-    result = client.inventories([12, 5, 13])
+    result = client.inventories(stack_devices(client, {12, 5, 13}))
     assert result.rows[5] == []
-    assert len(result.rows[12]) == 65
-    assert len(result.rows[13]) == 20
+    assert result.rows[12] and result.rows[13]
     assert set(result.errors) == {5}
     assert "inventory" in result.errors[5]
 
@@ -658,8 +712,9 @@ def test_inventories_a_broken_device_maps_to_empty_and_records_the_error(odd_sim
 def test_inventories_a_transient_failure_does_not_fail_the_batch(
     sim: LibreNMSSimulator, client: LibreNMSClient
 ) -> None:
+    devices = stack_devices(client)
     sim.set_faults(fail_next=1, error_status=500)
-    result = client.inventories(list(STACK_HOSTS))
+    result = client.inventories(devices)
     assert set(result.rows) == set(STACK_HOSTS)
     assert len(result.errors) == 1
     (failed,) = result.errors
@@ -670,10 +725,11 @@ def test_inventories_a_transient_failure_does_not_fail_the_batch(
 def test_inventories_retry_failed_devices_on_the_next_call(
     sim: LibreNMSSimulator, client: LibreNMSClient
 ) -> None:
+    devices = stack_devices(client)
     sim.set_faults(fail_next=1, error_status=500)
-    (failed,) = client.inventories(list(STACK_HOSTS)).errors
+    (failed,) = client.inventories(devices).errors
     sim.reset_stats()
-    result = client.inventories(list(STACK_HOSTS))
+    result = client.inventories(devices)
     assert sim.stats()["by_path"] == {f"/api/v0/inventory/{failed}/all": 1}
     assert result.rows[failed] and not result.errors
 

@@ -1,0 +1,126 @@
+"""Benchmark: repeated searches, cold and warm, on localhost and at real latency. Prints figures; asserts
+nothing.
+
+For each size N: the 'bench' NetBox (reset) holding N/2 of the devices (so half are "exists"), the LibreNMS
+simulator serving N synthetic devices (3 % stacks), and the search the page runs with stack detection:
+- cold: no inventory kept yet (every stack candidate's inventory is read);
+- warm: the same search again from another process's point of view: inventories come from Redis, kept per
+  LibreNMS discovery (core.librenms.inventories), so only the device list is read;
+- the same two with every LibreNMS request delayed by 20 ms (the simulator's delay switch);
+- a sequential fetch of the same inventories, one request at a time, measured in the same run, so the cold
+  figure means something on any machine.
+
+    .venv/bin/python bench/search.py [--sizes 1000 5000] [--delays 0 0.02]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import benchstack  # noqa: E402
+from core import keys, netbox  # noqa: E402
+from core.librenms import DeviceFilter, LibreNMSClient, may_be_stack  # noqa: E402
+from core.librenms.inventories import RedisInventories, server_id  # noqa: E402
+from core.search import run_search  # noqa: E402
+from core.settings import load_settings  # noqa: E402
+from devtools.librenms_sim import LibreNMSSimulator  # noqa: E402
+
+SEED = """
+from dcim.models import Device, DeviceType, Site, DeviceRole
+site = Site.objects.get(slug="hq")
+dtype = DeviceType.objects.get(slug="c9300-48p")
+role = DeviceRole.objects.get(slug="access-switch")
+Device.objects.bulk_create(
+    [Device(name=f"nb-seed-{{i}}", site=site, device_type=dtype, role=role, serial=f"SEED{{i:07d}}",
+            custom_field_data={{"librenms_id": 2 * i + 1}}) for i in range({n})],
+    batch_size=1000,
+)
+print(Device.objects.count())
+"""
+
+
+def requests_by_kind(sim: LibreNMSSimulator) -> dict[str, int]:
+    kinds: dict[str, int] = {}
+    for path, n in sim.stats()["by_path"].items():
+        kind = "inventory" if "/inventory/" in path else path.removeprefix("/api/v0/")
+        kinds[kind] = kinds.get(kind, 0) + n
+    return kinds
+
+
+def bench(size: int, delays: list[float]) -> None:
+    stack_env = benchstack.fresh_netbox()
+    benchstack.stack("shell", "-c", SEED.format(n=size // 2))
+    conn = redis.Redis.from_url(stack_env["REDIS_URL"])
+    print(f"\n== {size} LibreNMS devices, {size // 2} of them in NetBox")
+    with LibreNMSSimulator(tokens=["bench"], synthetic=size) as sim:
+        settings = load_settings(
+            {
+                **stack_env,
+                "LIBRENMS_URL": sim.url,
+                "LIBRENMS_TOKEN": "bench",
+                "MAPPING_FILE": str(ROOT / "devtools" / "demo-mappings.yaml"),
+            },
+            secrets_file=Path("/nonexistent"),
+        )
+        prefix = keys.inventory(server_id(settings.librenms), 0, "").rsplit(":", 2)[0]
+        api = netbox.connect(settings)
+        flt = DeviceFilter(detect_stacks=True)
+        for delay in delays:
+            for key in conn.scan_iter(match=prefix + ":*"):
+                conn.delete(key)
+            sim.set_faults(delay=delay)
+            figures = {}
+            for run in ("cold", "warm"):
+                client = LibreNMSClient(
+                    settings.librenms, inventories=RedisInventories(conn)
+                )  # a new process
+                sim.reset_stats()
+                t0 = time.perf_counter()
+                result = run_search(settings, flt, librenms=client, nb_api=api)
+                figures[run] = (time.perf_counter() - t0, requests_by_kind(sim), result)
+            candidates = [d for d in result.review.devices.values() if may_be_stack(d)]
+            client = LibreNMSClient(settings.librenms)
+            t0 = time.perf_counter()
+            for device in candidates:
+                client.inventory(device.device_id)
+            sequential = time.perf_counter() - t0
+            label = f"{delay * 1000:.0f} ms per LibreNMS request" if delay else "localhost"
+            print(f"-- {label}")
+            for run, (seconds, kinds, result) in figures.items():
+                stacks = result.timings.get("stacks", 0.0)
+                print(
+                    f"  {run}: {seconds:6.2f} s end to end (stack detection {stacks:5.2f} s); LibreNMS "
+                    f"requests {kinds}; NetBox requests {result.netbox_requests}; inventories "
+                    f"{result.inventories}; {len(result.review.stacks)} stacks"
+                )
+            cold_stacks = figures["cold"][2].timings.get("stacks", 0.0)
+            print(
+                f"  sequential fetch of the {len(candidates)} candidates' inventories: {sequential:6.2f} s "
+                f"(cold stack detection is {sequential / cold_stacks:4.1f}x faster)"
+            )
+        for key in conn.scan_iter(match=prefix + ":*"):
+            conn.delete(key)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--delays", type=float, nargs="+", default=[0.0, 0.02])
+    args = parser.parse_args()
+    for size in args.sizes:
+        bench(size, args.delays)
+    benchstack.stop()
+
+
+if __name__ == "__main__":
+    main()
