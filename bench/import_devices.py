@@ -1,8 +1,11 @@
-"""Benchmark: import throughput into the local NetBox, bulk batches against one device at a time.
+"""Benchmark: import throughput into the local NetBox, bulk batches against one device at a time, and
+against NetBox's own bulk-create ceiling.
 
 For each mode: the 'bench' stack reset with the demo reference data, the LibreNMS simulator serving N
 synthetic devices, a search, every row made ready (role set), then `run_import` with primary IPs on.
-Prints devices/s, NetBox requests and what was created. Asserts nothing.
+Before it, on the same NetBox, a bare bulk POST of as many devices (name, site, type, role only; deleted
+again) measures what NetBox itself can create, so the import's rate is printed as a ratio to it. Prints
+devices/s, NetBox requests and what was created. Asserts nothing.
 
     .venv/bin/python bench/import_devices.py [--devices 500] [--batch 50]
 """
@@ -53,6 +56,24 @@ def ready_items(settings: Settings, devices: int) -> list[ImportItem]:
     return [ImportItem.from_row(r) for r in rows]
 
 
+def bare_bulk_rate(api, count: int, batch: int) -> float:
+    """Devices per second NetBox creates from bare bulk POSTs of `batch` (deleted again afterwards)."""
+    site = api.dcim.sites.get(slug="hq")
+    device_type = api.dcim.device_types.get(slug="c9300-48p")
+    role = api.dcim.device_roles.get(slug="access-switch")
+    payloads = [
+        {"name": f"bench-bare-{i}", "site": site.id, "device_type": device_type.id, "role": role.id}
+        for i in range(count)
+    ]
+    made = []
+    t0 = time.perf_counter()
+    for start in range(0, count, batch):
+        made += api.dcim.devices.create(payloads[start : start + batch])
+    seconds = time.perf_counter() - t0
+    api.dcim.devices.delete(made)
+    return count / seconds
+
+
 def one_run(devices: int, batch: int, label: str) -> None:
     stack_env = benchstack.fresh_netbox()
     # templates: only the physical devices whose hardware and site the demo data resolves
@@ -60,6 +81,7 @@ def one_run(devices: int, batch: int, label: str) -> None:
         settings = bench_settings(stack_env, sim)
         items = ready_items(settings, devices)
         api = netbox.connect(settings)
+        ceiling = bare_bulk_rate(api, len(items), batch)
         t0 = time.perf_counter()
         report = run_import(settings, items, nb_api=api, librenms=None, batch_size=batch)
         seconds = time.perf_counter() - t0
@@ -68,7 +90,12 @@ def one_run(devices: int, batch: int, label: str) -> None:
         1 for r in report.results if any(e.startswith("primary IP") and "not set" not in e for e in r.extra)
     )
     print(f"\n== {label}: {len(items)} devices, batch size {batch}")
-    print(f"time:            {seconds:7.1f} s  ({counts['created'] / seconds:5.1f} devices/s created)")
+    rate = counts["created"] / seconds
+    print(f"time:            {seconds:7.1f} s  ({rate:5.1f} devices/s created, with primary IPs)")
+    print(
+        f"NetBox's ceiling: {ceiling:5.1f} devices/s (bare bulk POSTs of {batch}, same NetBox): "
+        f"the import runs at {rate / ceiling:4.2f}x of it"
+    )
     print(f"outcomes:        {counts}")
     print(f"with primary IP: {with_ip}")
     print(f"NetBox requests: {report.netbox_requests}")

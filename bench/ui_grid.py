@@ -89,6 +89,7 @@ def bench(size: int) -> None:
             "LIBRENMS_TOKEN": "bench",
             "QUEUE_NAME": "lnbi-bench-ui",
             "MAPPING_FILE": str(ROOT / "devtools" / "demo-mappings.yaml"),
+            "AUTH": "none",  # one user on this machine: the page is measured, not the sign-in
         }
         with serve_app(app_env, timeout=120) as url:
             search_seconds = browser_search(url)
