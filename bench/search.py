@@ -9,6 +9,8 @@ simulator serving N synthetic devices (3 % stacks), and the search the page runs
 - the same two with every LibreNMS request delayed by 20 ms (the simulator's delay switch);
 - a sequential fetch of the same inventories, one request at a time, measured in the same run, so the cold
   figure means something on any machine.
+The simulator runs in a process of its own, as a LibreNMS server would (in the benchmark's process it
+would share one interpreter lock with the client it serves).
 
     .venv/bin/python bench/search.py [--sizes 1000 5000] [--delays 0 0.02]
 """
@@ -16,11 +18,13 @@ simulator serving N synthetic devices (3 % stacks), and the search the page runs
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import redis
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,7 +35,7 @@ from core.librenms import DeviceFilter, LibreNMSClient, may_be_stack  # noqa: E4
 from core.librenms.inventories import RedisInventories, server_id  # noqa: E402
 from core.search import run_search  # noqa: E402
 from core.settings import load_settings  # noqa: E402
-from devtools.librenms_sim import LibreNMSSimulator  # noqa: E402
+from devtools.appserver import free_port  # noqa: E402
 
 SEED = """
 from dcim.models import Device, DeviceType, Site, DeviceRole
@@ -47,7 +51,42 @@ print(Device.objects.count())
 """
 
 
-def requests_by_kind(sim: LibreNMSSimulator) -> dict[str, int]:
+class SimulatorProcess:
+    """`python -m devtools.librenms_sim --synthetic N` in its own process, driven by its control endpoints."""
+
+    def __init__(self, size: int) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "devtools.librenms_sim", "--port", str(self.port), "--synthetic"]
+        self.proc = subprocess.Popen([*command, str(size), "--token", "bench"], cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{self.url}/_sim/stats", timeout=1).raise_for_status()
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def set_faults(self, **faults: float) -> None:
+        requests.post(f"{self.url}/_sim/faults", json=faults, timeout=10).raise_for_status()
+
+    def stats(self) -> dict:
+        return requests.get(f"{self.url}/_sim/stats", timeout=10).json()
+
+    def reset_stats(self) -> None:
+        requests.delete(f"{self.url}/_sim/stats", timeout=10).raise_for_status()
+
+    def __enter__(self) -> SimulatorProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+def requests_by_kind(sim: SimulatorProcess) -> dict[str, int]:
     kinds: dict[str, int] = {}
     for path, n in sim.stats()["by_path"].items():
         kind = "inventory" if "/inventory/" in path else path.removeprefix("/api/v0/")
@@ -60,7 +99,7 @@ def bench(size: int, delays: list[float]) -> None:
     benchstack.stack("shell", "-c", SEED.format(n=size // 2))
     conn = redis.Redis.from_url(stack_env["REDIS_URL"])
     print(f"\n== {size} LibreNMS devices, {size // 2} of them in NetBox")
-    with LibreNMSSimulator(tokens=["bench"], synthetic=size) as sim:
+    with SimulatorProcess(size) as sim:
         settings = load_settings(
             {
                 **stack_env,

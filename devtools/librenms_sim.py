@@ -872,6 +872,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: without it, 40 ms per answer
     server_version = "LibreNMS-simulator"
 
     def do_GET(self) -> None:
