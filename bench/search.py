@@ -37,19 +37,6 @@ from core.search import run_search  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from devtools.appserver import free_port  # noqa: E402
 
-SEED = """
-from dcim.models import Device, DeviceType, Site, DeviceRole
-site = Site.objects.get(slug="hq")
-dtype = DeviceType.objects.get(slug="c9300-48p")
-role = DeviceRole.objects.get(slug="access-switch")
-Device.objects.bulk_create(
-    [Device(name=f"nb-seed-{{i}}", site=site, device_type=dtype, role=role, serial=f"SEED{{i:07d}}",
-            custom_field_data={{"librenms_id": 2 * i + 1}}) for i in range({n})],
-    batch_size=1000,
-)
-print(Device.objects.count())
-"""
-
 
 class SimulatorProcess:
     """`python -m devtools.librenms_sim --synthetic N` in its own process, driven by its control endpoints."""
@@ -96,7 +83,7 @@ def requests_by_kind(sim: SimulatorProcess) -> dict[str, int]:
 
 def bench(size: int, delays: list[float]) -> None:
     stack_env = benchstack.fresh_netbox()
-    benchstack.stack("shell", "-c", SEED.format(n=size // 2))
+    benchstack.seed_devices(size // 2, step=2)  # every odd LibreNMS id is in NetBox
     conn = redis.Redis.from_url(stack_env["REDIS_URL"])
     print(f"\n== {size} LibreNMS devices, {size // 2} of them in NetBox")
     with SimulatorProcess(size) as sim:
@@ -109,11 +96,11 @@ def bench(size: int, delays: list[float]) -> None:
             },
             secrets_file=Path("/nonexistent"),
         )
-        prefix = keys.inventory(server_id(settings.librenms), 0, "").rsplit(":", 2)[0]
+        kept = keys.inventories_pattern(server_id(settings.librenms))
         api = netbox.connect(settings)
         flt = DeviceFilter(detect_stacks=True)
         for delay in delays:
-            for key in conn.scan_iter(match=prefix + ":*"):
+            for key in conn.scan_iter(match=kept):
                 conn.delete(key)
             sim.set_faults(delay=delay)
             figures = {}
@@ -145,7 +132,7 @@ def bench(size: int, delays: list[float]) -> None:
                 f"  sequential fetch of the {len(candidates)} candidates' inventories: {sequential:6.2f} s "
                 f"(cold stack detection is {sequential / cold_stacks:4.1f}x faster)"
             )
-        for key in conn.scan_iter(match=prefix + ":*"):
+        for key in conn.scan_iter(match=kept):
             conn.delete(key)
 
 

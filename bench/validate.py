@@ -29,26 +29,11 @@ from core.search import run_search  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from devtools.librenms_sim import LibreNMSSimulator  # noqa: E402
 
-SEED = """
-from dcim.models import Device, DeviceType, Site
-from dcim.models import DeviceRole
-site = Site.objects.get(slug="hq")
-dtype = DeviceType.objects.get(slug="c9300-48p")
-role = DeviceRole.objects.get(slug="access-switch")
-n = {n}
-Device.objects.bulk_create(
-    [Device(name=f"nb-seed-{{i}}", site=site, device_type=dtype, role=role, serial=f"SEED{{i:07d}}",
-            custom_field_data={{"librenms_id": i + 1 if i % 10 == 0 else None}}) for i in range(n)],
-    batch_size=1000,
-)
-print(Device.objects.count())
-"""
-
 
 def bench(size: int) -> None:
     stack_env = benchstack.fresh_netbox()
     t0 = time.perf_counter()
-    count = benchstack.stack("shell", "-c", SEED.format(n=size)).strip().splitlines()[-1]
+    count = benchstack.seed_devices(size, every=10)  # every tenth linked by librenms_id
     seeded = time.perf_counter() - t0
 
     with LibreNMSSimulator(tokens=["bench"], synthetic=size) as sim:

@@ -107,3 +107,8 @@ def inventory(server: str, device_id: int, discovered: str) -> str:
     """A device's inventory as LibreNMS discovered it at `discovered` (JSON); `server`: a digest naming the
     LibreNMS server (core.librenms.inventories.server_id), so no server's data is read for another's."""
     return f"{PREFIX}inventory:{server}:{device_id}:{discovered}"
+
+
+def inventories_pattern(server: str) -> str:
+    """A SCAN pattern matching every inventory kept for one LibreNMS server (`server` as for `inventory`)."""
+    return f"{PREFIX}inventory:{server}:*"

@@ -747,10 +747,9 @@ def forget_inventories(
     from core.settings import LibreNMSServer
 
     server = LibreNMSServer(key=server_key, url=server_url, token=Secret(""))
-    prefix = keys.inventory(server_id(server), 0, "").rsplit(":", 2)[0]
     conn = redis.Redis.from_url(redis_url)
     try:
-        for key in conn.scan_iter(match=prefix + ":*"):
+        for key in conn.scan_iter(match=keys.inventories_pattern(server_id(server))):
             conn.delete(key)
     finally:
         conn.close()

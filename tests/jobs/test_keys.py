@@ -23,11 +23,16 @@ def test_every_key_has_the_prefix_is_distinct_and_is_documented() -> None:
         "search_result": keys.search_result("<id>"),
         "recent_searches": keys.recent_searches(),
         "inventory": keys.inventory("<server>", 7, "<discovered>"),
+        "inventories_pattern": keys.inventories_pattern("<server>"),
     }
     public = {name for name in vars(keys) if callable(getattr(keys, name)) and not name.startswith("_")}
     assert public == set(made), "a key helper without a test line here"
     assert len(set(made.values())) == len(made)
     assert fnmatch.fnmatch(keys.lock("dc1", 42), keys.locks_pattern())
+    assert fnmatch.fnmatch(
+        keys.inventory("ab12", 42, "2026-12-01 04:00:00"), keys.inventories_pattern("ab12")
+    )
+    assert not fnmatch.fnmatch(keys.inventory("ab12", 42, "x"), keys.inventories_pattern("cd34"))
     for key in made.values():
         assert key.startswith(keys.PREFIX) and key.startswith("lnbi:")
         assert key.split("<")[0].rstrip(":7*") in keys.__doc__
