@@ -1,14 +1,19 @@
-"""The benchmarks' NetBox: the 'bench' instance of devtools/stack.sh, reset with the demo reference data."""
+"""The benchmarks' NetBox (the 'bench' instance of devtools/stack.sh, reset with the demo reference data)
+and LibreNMS (the simulator in a process of its own)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pynetbox
+import requests
 
 from devtools import demo_data
+from devtools.appserver import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "STACK": "bench"}
@@ -54,3 +59,38 @@ def seed_devices(count: int, *, every: int = 1, step: int = 1) -> str:
 
 def stop() -> None:
     subprocess.run(["devtools/stack.sh", "down"], cwd=ROOT, env=ENV, check=False)
+
+
+class SimulatorProcess:
+    """`python -m devtools.librenms_sim --synthetic N` in its own process, driven by its control endpoints."""
+
+    def __init__(self, size: int) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "devtools.librenms_sim", "--port", str(self.port), "--synthetic"]
+        self.proc = subprocess.Popen([*command, str(size), "--token", "bench"], cwd=ROOT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{self.url}/_sim/stats", timeout=1).raise_for_status()
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def set_faults(self, **faults: float) -> None:
+        requests.post(f"{self.url}/_sim/faults", json=faults, timeout=10).raise_for_status()
+
+    def stats(self) -> dict:
+        return requests.get(f"{self.url}/_sim/stats", timeout=10).json()
+
+    def reset_stats(self) -> None:
+        requests.delete(f"{self.url}/_sim/stats", timeout=10).raise_for_status()
+
+    def __enter__(self) -> SimulatorProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)

@@ -18,13 +18,11 @@ would share one interpreter lock with the client it serves).
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import redis
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,45 +33,9 @@ from core.librenms import DeviceFilter, LibreNMSClient, may_be_stack  # noqa: E4
 from core.librenms.inventories import RedisInventories, server_id  # noqa: E402
 from core.search import run_search  # noqa: E402
 from core.settings import load_settings  # noqa: E402
-from devtools.appserver import free_port  # noqa: E402
 
 
-class SimulatorProcess:
-    """`python -m devtools.librenms_sim --synthetic N` in its own process, driven by its control endpoints."""
-
-    def __init__(self, size: int) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "devtools.librenms_sim", "--port", str(self.port), "--synthetic"]
-        self.proc = subprocess.Popen([*command, str(size), "--token", "bench"], cwd=ROOT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{self.url}/_sim/stats", timeout=1).raise_for_status()
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-
-    def set_faults(self, **faults: float) -> None:
-        requests.post(f"{self.url}/_sim/faults", json=faults, timeout=10).raise_for_status()
-
-    def stats(self) -> dict:
-        return requests.get(f"{self.url}/_sim/stats", timeout=10).json()
-
-    def reset_stats(self) -> None:
-        requests.delete(f"{self.url}/_sim/stats", timeout=10).raise_for_status()
-
-    def __enter__(self) -> SimulatorProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=20)
-
-
-def requests_by_kind(sim: SimulatorProcess) -> dict[str, int]:
+def requests_by_kind(sim: benchstack.SimulatorProcess) -> dict[str, int]:
     kinds: dict[str, int] = {}
     for path, n in sim.stats()["by_path"].items():
         kind = "inventory" if "/inventory/" in path else path.removeprefix("/api/v0/")
@@ -86,7 +48,7 @@ def bench(size: int, delays: list[float]) -> None:
     benchstack.seed_devices(size // 2, step=2)  # every odd LibreNMS id is in NetBox
     conn = redis.Redis.from_url(stack_env["REDIS_URL"])
     print(f"\n== {size} LibreNMS devices, {size // 2} of them in NetBox")
-    with SimulatorProcess(size) as sim:
+    with benchstack.SimulatorProcess(size) as sim:
         settings = load_settings(
             {
                 **stack_env,

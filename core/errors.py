@@ -67,10 +67,6 @@ class NetBoxSetupError(NetBoxError):
     """NetBox lacks something the import needs (e.g. the librenms_id custom field)."""
 
 
-class StackStepFailed(ImporterError):
-    """A step of creating a stack failed (the message says which and why); the stack is undone."""
-
-
 class QueueUnavailable(ImporterError):
     """Redis cannot be reached, or no live worker listens."""
 

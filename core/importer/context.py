@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pynetbox
@@ -39,6 +41,16 @@ class RunContext:
             self.report.results.append(result)
             self.pending.append(result)
             self.done += 1
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time a step of the import (core.importer.results.STAGES); batches in flight add up."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.report.add_time(name, time.perf_counter() - t0)
 
     def finished_keys(self) -> set[tuple[str, int]]:
         """The rows that have their result line already, as (server key, LibreNMS id)."""

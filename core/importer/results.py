@@ -61,6 +61,10 @@ class Progress:
     counts: dict[str, int]
 
 
+# where an import's time goes, in the order it happens (ImportReport.stages)
+STAGES = ("re-check", "permissions", "device writes", "stacks", "addresses", "primary IPs")
+
+
 @dataclass(slots=True)
 class ImportReport:
     run_id: str = ""  # named in NetBox's changelog message of every change the run made
@@ -72,6 +76,12 @@ class ImportReport:
     objects: list[dict[str, Any]] = field(default_factory=list)  # what NetBox confirmed (core.runs.objects)
     record_lost: bool = False  # the record's store failed: NetBox's changelog has the whole run
     by: str = ""  # the NetBox user its changes are in the changelog under
+    # seconds per stage (STAGES), summed over the batches in flight: with two at once they may add up to
+    # more than `seconds`
+    stages: dict[str, float] = field(default_factory=dict)
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        self.stages[stage] = self.stages.get(stage, 0.0) + seconds
 
     def counts(self) -> dict[str, int]:
         counts = {o.value: 0 for o in Outcome}

@@ -29,7 +29,7 @@ from core.importer.precheck import missing_permissions, refusal
 from core.importer.recheck import drop_created_meanwhile
 from core.importer.repair import Unfinished, set_masters, split_unfinished
 from core.importer.results import ImportReport, RowResult
-from core.importer.stacks import create_stack, existing_members, leftover_chassis
+from core.importer.stacks import create_stacks, existing_members, leftover_chassis
 from core.importer.writes import create_objects
 from core.librenms import DeviceFilter, LibreNMSClient, client_for
 from core.netbox.gateway import failure
@@ -122,6 +122,7 @@ def _run(
         raise ImporterError("One import takes the devices of one LibreNMS server at a time.")
     server = settings.server(servers.pop()) if servers else settings.librenms
     client = librenms or client_for(settings, server)
+    t0 = time.perf_counter()
     review = run_search(
         settings,
         DeviceFilter(show_disabled=True, detect_stacks=True),
@@ -131,6 +132,7 @@ def _run(
         device_ids={item.librenms_id for item in items},
         choices={item.key: item.choice() for item in items},
     ).review
+    report.add_time("re-check", time.perf_counter() - t0)
     ctx = RunContext(
         settings=settings,
         api=api,
@@ -147,7 +149,8 @@ def _run(
         on_plan(plan_lines(plan_rows(rows, primary_ip=settings.create_primary_ip, ticked_only=False)))
     plan = Plan.of(ready, primary_ip=settings.create_primary_ip)
     try:
-        missing = missing_permissions(settings, plan, api) if ready else []
+        with ctx.stage("permissions"):
+            missing = missing_permissions(settings, plan, api) if ready else []
     except NetBoxError as exc:
         missing, report.error = [], str(exc)
     if missing or report.error:
@@ -159,7 +162,8 @@ def _run(
         return _close(report, api, before, started)
 
     try:
-        ctx.tag_id = netbox.ensure_import_tag(api)
+        with ctx.stage("permissions"):
+            ctx.tag_id = netbox.ensure_import_tag(api)
     except NetBoxAuthError as exc:
         report.error = str(exc)
         return _close(report, api, before, started)
@@ -279,7 +283,8 @@ def _write_batch(ctx: RunContext, rows: list[Row]) -> None:
         existing = [row for row in rows if row.status is RowStatus.EXISTS]
         rows = [row for row in rows if row.status is not RowStatus.EXISTS]
         try:
-            repairs, done = split_unfinished(ctx, existing) if existing else ([], [])
+            with ctx.stage("re-check"):
+                repairs, done = split_unfinished(ctx, existing) if existing else ([], [])
             _finish_exists(ctx, done)
         except NetBoxAuthError:
             raise
@@ -291,7 +296,8 @@ def _write_batch(ctx: RunContext, rows: list[Row]) -> None:
                 )
                 ctx.finish(result)
         try:
-            rows = drop_created_meanwhile(ctx, rows)
+            with ctx.stage("re-check"):
+                rows = drop_created_meanwhile(ctx, rows)
         except NetBoxAuthError:
             raise
         except NetBoxError as exc:  # without the re-check a row could be created twice: none is
@@ -305,47 +311,27 @@ def _write_batch(ctx: RunContext, rows: list[Row]) -> None:
         devices = [r for r in rows if r.kind is Kind.DEVICE and r.stack is None]
         vms = [r for r in rows if r.kind is Kind.VM]
         stacks = [r for r in rows if r.kind is Kind.DEVICE and r.stack is not None]
-        addresses = (
-            management_addresses(ctx, rows + [u.row for u in repairs if u.needs_ip])
-            if ctx.settings.create_primary_ip
-            else {}
-        )
-        created_devices = create_objects(ctx, devices, Kind.DEVICE)
-        created += created_devices
-        created_vms = create_objects(ctx, vms, Kind.VM)
-        created += created_vms
-        members, lookup_failed = existing_members(ctx, stacks) if stacks else ({}, {})
-        try:
-            leftover = leftover_chassis(ctx, stacks) if stacks else {}
-        except NetBoxAuthError:
-            raise
-        except NetBoxError as exc:
-            lookup_failed.update(
-                {row.key: f"(chassis left by an interrupted import) {exc}" for row in stacks}
+        with ctx.stage("addresses"):
+            addresses = (
+                management_addresses(ctx, rows + [u.row for u in repairs if u.needs_ip])
+                if ctx.settings.create_primary_ip
+                else {}
             )
-            leftover = {}
-        for row in stacks:
-            if row.key in lookup_failed:
-                ctx.finish(
-                    RowResult.of(
-                        row,
-                        Outcome.FAILED,
-                        "stack not created: could not look up whether NetBox has its members already (by "
-                        f"serial): {lookup_failed[row.key]}",
-                    )
-                )
-                continue
-            made = create_stack(ctx, row, members, leftover)
-            if made is not None:
-                created_devices.append(made)
-                created.append(made)
-        set_masters(ctx, repairs)
+        with ctx.stage("device writes"):
+            created_devices = create_objects(ctx, devices, Kind.DEVICE)
+            created += created_devices
+            created_vms = create_objects(ctx, vms, Kind.VM)
+            created += created_vms
+        with ctx.stage("stacks"):
+            _create_stacks(ctx, stacks, created_devices, created)
+            set_masters(ctx, repairs)
         if ctx.settings.create_primary_ip:
-            assign_primary_ips(ctx, created_devices, Kind.DEVICE, addresses)
-            assign_primary_ips(ctx, created_vms, Kind.VM, addresses)
-            for kind in (Kind.DEVICE, Kind.VM):
-                fix = [(u.row, u.result) for u in repairs if u.needs_ip and u.row.existing.kind is kind]  # type: ignore[union-attr]
-                assign_primary_ips(ctx, fix, kind, addresses, repair=True)
+            with ctx.stage("primary IPs"):
+                assign_primary_ips(ctx, created_devices, Kind.DEVICE, addresses)
+                assign_primary_ips(ctx, created_vms, Kind.VM, addresses)
+                for kind in (Kind.DEVICE, Kind.VM):
+                    fix = [(u.row, u.result) for u in repairs if u.needs_ip and u.row.existing.kind is kind]  # type: ignore[union-attr]
+                    assign_primary_ips(ctx, fix, kind, addresses, repair=True)
     except (ImportStopped, NetBoxAuthError):
         raise
     except Exception as exc:  # a failure no step expected: the rows not yet finished say so, the job goes on
@@ -363,6 +349,38 @@ def _write_batch(ctx: RunContext, rows: list[Row]) -> None:
             ctx.finish(result)
         for repair in repairs:
             ctx.finish(repair.result)
+
+
+def _create_stacks(
+    ctx: RunContext,
+    stacks: list[Row],
+    created_devices: list[tuple[Row, RowResult]],
+    created: list[tuple[Row, RowResult]],
+) -> None:
+    """The batch's stacks; each one made is added to `created_devices` and `created`."""
+    if not stacks:
+        return
+    members, lookup_failed = existing_members(ctx, stacks)
+    try:
+        leftover = leftover_chassis(ctx, stacks)
+    except NetBoxAuthError:
+        raise
+    except NetBoxError as exc:
+        lookup_failed.update({row.key: f"(chassis left by an interrupted import) {exc}" for row in stacks})
+        leftover = {}
+    for row in stacks:
+        if row.key in lookup_failed:
+            ctx.finish(
+                RowResult.of(
+                    row,
+                    Outcome.FAILED,
+                    "stack not created: could not look up whether NetBox has its members already (by "
+                    f"serial): {lookup_failed[row.key]}",
+                )
+            )
+    made = create_stacks(ctx, [row for row in stacks if row.key not in lookup_failed], members, leftover)
+    created_devices += made
+    created += made
 
 
 def _unexpected(ctx: RunContext, exc: Exception) -> str:

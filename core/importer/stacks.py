@@ -15,7 +15,7 @@ from typing import Any
 
 from core import defaults, netbox
 from core.choices import Kind, Outcome
-from core.errors import ImporterError, NetBoxAuthError, NetBoxError, StackStepFailed
+from core.errors import ImporterError, NetBoxAuthError, NetBoxError
 from core.importer.context import RunContext
 from core.importer.payloads import chassis_name, member_name
 from core.importer.payloads import payload as payload_of
@@ -84,27 +84,148 @@ def _chassis_payload(ctx: RunContext, row: Row) -> dict[str, Any]:
     }
 
 
-def create_stack(
-    ctx: RunContext, row: Row, existing: dict[str, Any], leftover: dict[str, Any] | None = None
-) -> tuple[Row, RowResult] | None:
-    """A virtual chassis with every member as a device; members already in NetBox (by serial, looked up
-    for the whole batch in `existing`) are linked; an empty chassis an interrupted run left (`leftover`,
-    by name) is used instead of a new one. On any failure nothing of the stack is kept: the row is finished
-    as failed (and None returned); a 403 that refuses a whole kind of object is raised, after that."""
-    work = _Stack(ctx, row)
+def create_stacks(
+    ctx: RunContext, rows: list[Row], existing: dict[str, Any], leftover: dict[str, Any] | None = None
+) -> list[tuple[Row, RowResult]]:
+    """The batch's stacks, each step one bulk request for all of them: the virtual chassis, the members
+    NetBox has already (by serial, looked up for the whole batch in `existing`) attached, the new members,
+    the masters. An empty chassis an interrupted run left (`leftover`, by name) is used instead of a new
+    one. A stack whose step fails has nothing kept: its row is finished as failed, saying why; the others go
+    on. Returns the stacks made with their (not yet finished) result lines. A 403 that refuses a whole kind
+    of object is raised, after every stack not finished is undone."""
+    stacks = [_Stack(ctx, row) for row in rows]
+    live = list(stacks)
     try:
-        result = work.create(existing, (leftover or {}).get(work.name))
+        live = _chassis(ctx, live, leftover or {})
+        for stack in live:
+            stack.plan(existing)
+        live = _attach(ctx, live)
+        live = _members(ctx, live)
+        _masters(ctx, live)
     except NetBoxAuthError:
-        work.undo()
+        for stack in live:
+            stack.undo()
         raise
-    except Exception as exc:  # a refusal, a 5xx, a timeout, a dropped connection: this row's alone
-        why = str(exc) if isinstance(exc, ImporterError) else str(failure(ctx.api, "create the stack", exc))
-        ctx.finish(RowResult.of(row, Outcome.FAILED, f"stack not created: {why}{work.undo()}"))
-        return None
-    return row, result
+    return [(stack.row, stack.result()) for stack in live]
 
 
-@dataclass
+def _failing(ctx: RunContext, stacks: list[_Stack], action: str, exc: Exception) -> list[_Stack]:
+    """A step of these stacks failed as a whole (a 5xx, a timeout, a dropped connection): each fails."""
+    if isinstance(exc, NetBoxAuthError):
+        raise exc
+    why = str(exc) if isinstance(exc, ImporterError) else str(failure(ctx.api, action, exc))
+    for stack in stacks:
+        stack.fail(why)
+    return []
+
+
+def _chassis(ctx: RunContext, stacks: list[_Stack], leftover: dict[str, Any]) -> list[_Stack]:
+    """A virtual chassis for each stack (one bulk POST), or the empty one an interrupted run left."""
+    api = ctx.api
+    for stack in stacks:
+        if stack.name in leftover:
+            stack.vc_id = leftover[stack.name].id
+            stack.notes.append(
+                f"used the empty virtual chassis '{stack.name}' an interrupted import had left"
+            )
+    todo = [stack for stack in stacks if stack.vc_id is None]
+    try:
+        made, errors = netbox.bulk_create(
+            api,
+            api.dcim.virtual_chassis,
+            [_chassis_payload(ctx, stack.row) for stack in todo],
+            "virtual chassis",
+            find=_empty_chassis(api),
+        )
+    except Exception as exc:
+        _failing(ctx, todo, "create the virtual chassis", exc)
+        return [stack for stack in stacks if stack.vc_id is not None]
+    for i, error in errors.items():
+        todo[i].fail(f"virtual chassis '{todo[i].name}': {error}")
+    for i, record in made.items():
+        todo[i].vc_id = record.id
+    return [stack for stack in stacks if stack.vc_id is not None and not stack.failed]
+
+
+def _attach(ctx: RunContext, stacks: list[_Stack]) -> list[_Stack]:
+    """The members NetBox has already, moved into their stacks' chassis (one bulk PATCH)."""
+    api = ctx.api
+    owner = {link["id"]: stack for stack in stacks for link in stack.links}
+    if not owner:
+        return stacks
+    try:
+        refused = netbox.bulk_update(
+            api,
+            api.dcim.devices,
+            [link for stack in stacks for link in stack.links],
+            "attach the existing members to the stack",
+        )
+    except Exception as exc:
+        return [s for s in stacks if not s.links] + _failing(
+            ctx, [s for s in stacks if s.links], "attach the existing members to the stack", exc
+        )
+    for device_id, text in refused.items():
+        stack = owner[device_id]
+        if not stack.failed:
+            stack.fail(f"an existing member could not be attached to the stack: {text}")
+    return [stack for stack in stacks if not stack.failed]
+
+
+def _members(ctx: RunContext, stacks: list[_Stack]) -> list[_Stack]:
+    """Every new member device of these stacks, in one bulk POST; a stack with a member NetBox refuses
+    fails whole."""
+    api = ctx.api
+    whose = [(stack, j) for stack in stacks for j in range(len(stack.new_members))]
+    records, errors = netbox.bulk_create(
+        api,
+        api.dcim.devices,
+        [stack.new_members[j][1] for stack, j in whose],
+        "stack members",
+        find=finder(
+            api.dcim.devices,
+            {"name": "name", "site_id": "site"},
+            ("name", "site", "serial", "virtual_chassis", "vc_position"),
+        ),
+    )
+    for i, record in records.items():
+        stack, j = whose[i]
+        stack.made.add(record.id)
+        if stack.new_members[j][0]:
+            stack.master_id = record.id
+    refused: dict[_Stack, dict[int, str]] = {}
+    for i, text in errors.items():
+        stack, j = whose[i]
+        refused.setdefault(stack, {})[j] = text
+    for stack, texts in refused.items():
+        stack.fail(_members_failed(stack.new_members, texts))
+    return [stack for stack in stacks if not stack.failed]
+
+
+def _masters(ctx: RunContext, stacks: list[_Stack]) -> None:
+    """Each stack's master (one bulk PATCH). A master NetBox does not set leaves its stack whole and
+    partial: a repair sets it."""
+    todo = [stack for stack in stacks if stack.master_id is not None]
+    if not todo:
+        return
+    api = ctx.api
+    try:
+        refused = netbox.bulk_update(
+            api,
+            api.dcim.virtual_chassis,
+            [{"id": stack.vc_id, "master": stack.master_id} for stack in todo],
+            "set the stack's master",
+        )
+    except NetBoxAuthError:
+        raise
+    except NetBoxError as exc:
+        refused = {stack.vc_id: str(exc) for stack in todo}
+    for stack in todo:
+        if stack.vc_id in refused:
+            stack.notes.append(f"master not set: {refused[stack.vc_id]}")
+            stack.partial = True
+
+
+@dataclass(eq=False)
 class _Stack:
     """One stack's creation, step by step, and what it made so far (to undo it)."""
 
@@ -114,34 +235,22 @@ class _Stack:
     made: set[int] = field(default_factory=set)  # ids of the member devices created
     new: set[tuple[str, str]] = field(default_factory=set)  # (name, serial) of the members to create
     linked: list[tuple[int, int | None, int | None]] = field(default_factory=list)  # (id, old VC, old pos)
+    links: list[dict[str, Any]] = field(default_factory=list)  # PATCHes attaching existing members
+    new_members: list[tuple[bool, dict[str, Any]]] = field(default_factory=list)  # (is master, payload)
+    master_id: int | None = None
+    notes: list[str] = field(default_factory=list)
+    partial: bool = False
+    failed: bool = False
 
     @property
     def name(self) -> str:
         return chassis_name(self.row)
 
-    def create(self, existing: dict[str, Any], leftover: Any = None) -> RowResult:
-        ctx, row, api = self.ctx, self.row, self.ctx.api
+    def plan(self, existing: dict[str, Any]) -> None:
+        """What the stack's members need, its chassis made: attaching those NetBox has, creating the others."""
+        ctx, row = self.ctx, self.row
         stack = row.stack
-        assert stack is not None
-        notes: list[str] = []
-        if leftover is not None:
-            self.vc_id = leftover.id
-            notes.append(f"used the empty virtual chassis '{self.name}' an interrupted import had left")
-        else:
-            made, errors = netbox.bulk_create(
-                api,
-                api.dcim.virtual_chassis,
-                [_chassis_payload(ctx, row)],
-                "virtual chassis",
-                find=_empty_chassis(api),
-            )
-            if errors:
-                raise StackStepFailed(f"virtual chassis '{self.name}': {errors[0]}")
-            self.vc_id = made[0].id
-        master_id = None
-        partial = False
-        links: list[dict[str, Any]] = []
-        new_members: list[tuple[bool, dict[str, Any]]] = []
+        assert stack is not None and self.vc_id is not None
         for member, mtype in zip(stack.members, row.member_types, strict=True):
             is_master = member is stack.master
             found = existing.get(member.serial.casefold()) if member.serial else None
@@ -150,10 +259,12 @@ class _Stack:
                 self.linked.append(
                     (found.id, getattr(old_vc, "id", old_vc), getattr(found, "vc_position", None))
                 )
-                links.append({"id": found.id, "virtual_chassis": self.vc_id, "vc_position": member.position})
-                notes.append(f"member {member.position} linked to existing device '{found.name}'")
+                self.links.append(
+                    {"id": found.id, "virtual_chassis": self.vc_id, "vc_position": member.position}
+                )
+                self.notes.append(f"member {member.position} linked to existing device '{found.name}'")
                 if is_master:
-                    master_id = found.id
+                    self.master_id = found.id
                 continue
             payload = payload_of(row, field_type=ctx.review.index.field_type, tag_id=ctx.tag_id)
             payload.update(
@@ -169,51 +280,25 @@ class _Stack:
             if not is_master:
                 payload.pop("custom_fields", None)  # the LibreNMS id belongs to the stack's master only
             self.new.add((payload["name"], payload.get("serial", "")))
-            new_members.append((is_master, payload))
-        if links:
-            netbox.call(
-                api, "attach the existing members to the stack", lambda: api.dcim.devices.update(links)
-            )
-        records, errors = netbox.bulk_create(
-            api,
-            api.dcim.devices,
-            [p for _, p in new_members],
-            "stack members",
-            find=finder(
-                api.dcim.devices,
-                {"name": "name", "site_id": "site"},
-                ("name", "site", "serial", "virtual_chassis", "vc_position"),
-            ),
-        )
-        self.made.update(record.id for record in records.values())
-        if errors:
-            raise StackStepFailed(_members_failed(new_members, errors))
-        for i, record in records.items():
-            if new_members[i][0]:
-                master_id = record.id
-        if master_id is not None:
-            try:
-                refused = netbox.bulk_update(
-                    api,
-                    api.dcim.virtual_chassis,
-                    [{"id": self.vc_id, "master": master_id}],
-                    "set the stack's master",
-                )
-            except NetBoxAuthError:
-                raise
-            except NetBoxError as exc:  # the stack is whole: only the master is left (a repair sets it)
-                refused = {self.vc_id: str(exc)}
-            if refused:
-                notes.append(f"master not set: {refused[self.vc_id]}")
-                partial = True
-        notes.insert(0, f"virtual chassis '{self.name}' with {len(stack.members)} members")
+            self.new_members.append((is_master, payload))
+
+    def fail(self, why: str) -> None:
+        """Nothing of the stack is kept; its row fails saying why (and what could not be undone)."""
+        self.failed = True
+        self.ctx.finish(RowResult.of(self.row, Outcome.FAILED, f"stack not created: {why}{self.undo()}"))
+
+    def result(self) -> RowResult:
+        """The line of the stack made."""
+        ctx, row = self.ctx, self.row
+        assert row.stack is not None
+        notes = [f"virtual chassis '{self.name}' with {len(row.stack.members)} members", *self.notes]
         return RowResult.of(
             row,
-            Outcome.PARTIAL if partial else Outcome.CREATED,
+            Outcome.PARTIAL if self.partial else Outcome.CREATED,
             kind="stack",
             message="created stack",
-            netbox_id=master_id,
-            url=ctx.review.index.url(Kind.DEVICE, master_id) if master_id else "",
+            netbox_id=self.master_id,
+            url=ctx.review.index.url(Kind.DEVICE, self.master_id) if self.master_id else "",
             extra=notes,
         )
 

@@ -34,7 +34,7 @@ from tests.conftest import SIM_TOKEN
 from tests.helpers import Lab, prepared, running_lab, serve_addresses, settings_from
 
 RUN = secrets.token_hex(3)
-COPIES = 6
+COPIES = 7
 NO_LIST = "cx-acc01"  # the lab's copy 0 of it: LibreNMS lists no addresses (/devices/:id/ip answers 404)
 
 
@@ -261,6 +261,39 @@ def test_members_whose_answer_came_after_the_read_timeout_are_found_not_created_
 
     assert rule.hits == 1 and proxy.count("POST", r"^/api/dcim/devices/$") == 1
     assert_stack_whole(nb, row, results[row.device.device_id])
+
+
+def test_a_batchs_stacks_take_one_request_per_step_and_a_member_netbox_refuses_costs_only_its_stack(
+    nb: pynetbox.api, lab: Lab, review: Review, settings: Settings, proxy: NetBoxProxy
+) -> None:
+    copy = 6
+    doomed, other = lab.row("core-sw01", copy), lab.row("dist-sw-b2", copy)
+    third = lab.row("core-sw01", 5)
+    assert doomed.stack and other.stack and third.stack and doomed.site is not None
+    # a device a person made has the name of one of `doomed`'s members (another serial: not that member)
+    taken = member_names(doomed)[1]
+    squatter = nb.dcim.devices.create(
+        name=taken,
+        site=doomed.site.id,
+        device_type=nb.dcim.device_types.get(slug="c9300-48p").id,
+        role=nb.dcim.device_roles.get(slug="access-switch").id,
+    )
+    try:
+        results = run(settings, [prepared(lab, review, r) for r in (doomed, other, third)], concurrency=1)
+    finally:
+        squatter.delete()
+
+    failed = results[doomed.device.device_id]
+    assert failed.outcome is Outcome.FAILED and "stack not created" in failed.message
+    assert f"member {doomed.stack.members[1].position} '{taken}' could not be created" in failed.message
+    assert_no_stack_left(nb, doomed)  # its chassis and the members NetBox took are gone again
+    assert_stack_whole(nb, other, results[other.device.device_id])
+    assert_stack_whole(nb, third, results[third.device.device_id])
+    # one chassis POST, one members POST (the refused one sent again without its stack's bad member),
+    # one masters PATCH for the three stacks
+    assert proxy.count("POST", r"^/api/dcim/virtual-chassis/$") == 1
+    assert proxy.count("POST", r"^/api/dcim/devices/$") == 2
+    assert proxy.count("PATCH", r"^/api/dcim/virtual-chassis/$") == 1
 
 
 # ------------------------------------------------------------------ primary IPs: contained per row
