@@ -147,7 +147,8 @@ def main() -> None:
         seconds = cli_import(env, csv_path, args.batch)
         print(f"  `python -m core import --sync`: {seconds:5.1f} s, {len(rows) / seconds:5.1f} rows/s")
 
-        benchstack.fresh_netbox()
+        env = bench_env(benchstack.fresh_netbox(), sim)  # a reset NetBox has new tokens
+        settings = settings_of(env)
         forget_inventories(settings)
         api = netbox.connect(settings)
         ceiling = bare_bulk_rate(api, len(rows) - sum(1 for r in rows if r.stack) + members, args.batch)

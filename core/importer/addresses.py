@@ -52,6 +52,26 @@ def _fallback_address(device: LibreDevice) -> ManagementAddress | None:
     return None
 
 
+def unassignable(cidr: str) -> str:
+    """Why NetBox refuses this address on an interface, in words ("" when it takes it): the network ID of
+    its prefix, or the IPv4 broadcast address, except in /31, /32, /127 and /128 (NetBox's IPAddress.clean).
+    A fact of the data, known before any request: the row is created without it, not left unfinished."""
+    address = ipaddress.ip_interface(cidr)
+    network = address.network
+    if network.prefixlen >= network.max_prefixlen - 1:
+        return ""
+    if address.ip == network.network_address:
+        what = "network ID"
+    elif address.version == 4 and address.ip == network.broadcast_address:
+        what = "broadcast address"
+    else:
+        return ""
+    return (
+        f"{address.ip} is the {what} of {network} (the prefix length LibreNMS lists for it), which NetBox "
+        "does not assign to an interface"
+    )
+
+
 def assign_primary_ips(
     ctx: RunContext,
     created: list[tuple[Row, RowResult]],
@@ -68,7 +88,9 @@ def assign_primary_ips(
     for row, result in created:
         if not result.netbox_id:
             continue
-        if row.key in addresses:
+        if row.key in addresses and (why := unassignable(addresses[row.key].cidr)):
+            result.extra.append(f"primary IP {addresses[row.key].cidr} not set: {why}")
+        elif row.key in addresses:
             todo.append((row, result))
         elif result.outcome is not Outcome.SKIPPED:  # a repair row without an address is only "exists"
             result.extra.append(NO_ADDRESS)
