@@ -10,6 +10,7 @@ LIBRENMS_RETRIES = 3
 LIBRENMS_BACKOFF = 0.5  # seconds, doubled after each retry
 LIBRENMS_CACHE_SECONDS = 300
 INVENTORY_POOL_SIZE = 8
+NETBOX_READ_POOL_SIZE = 4  # a search's independent NetBox reads at once (reference data, lookups)
 # A device's inventory is read again when LibreNMS rediscovers it; kept at most this long in any case
 INVENTORY_TTL_SECONDS = 30 * 24 * 3600
 DEFAULT_SERVER_KEY = "default"  # the key of the one LibreNMS server set by LIBRENMS_URL alone

@@ -6,6 +6,7 @@ the benchmarks and tests read.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -56,6 +57,7 @@ class CountingSession(requests.Session):
     def __init__(self) -> None:
         super().__init__()
         self.count = 0
+        self._counting = threading.Lock()
         self.changelog_message = ""  # set for a run: every write this session makes carries it
         self.write_log: WriteLog | None = None  # set for a run: told of every confirmed write
 
@@ -81,7 +83,8 @@ class CountingSession(requests.Session):
         path = (request.path_url or "").split("?")[0]
 
         def once() -> requests.Response:
-            self.count += 1
+            with self._counting:  # reads run in parallel threads (core.netbox.loading)
+                self.count += 1
             try:
                 response = super(CountingSession, self).send(request, **kwargs)
             except Exception as exc:

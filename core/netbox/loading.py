@@ -6,6 +6,7 @@ objects than that, existing devices and VMs are looked up with targeted multi-va
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,31 +51,44 @@ def load_index(
     With `candidates` (what a search could match), and a NetBox holding many more devices and VMs than
     that, existing objects are looked up with targeted multi-value filters instead of loading them all.
     """
-    info = ensure_librenms_field(api, create=False)
+
+    def load(what: str, fn: Callable[[], list[dict]]) -> list[dict]:
+        return call(api, f"read {what}", fn)
+
+    reads: dict[str, Callable[[], list[dict]]] = {
+        "sites": lambda: _paged(api.dcim.sites, "id,name,slug"),
+        "locations": lambda: _paged(api.dcim.locations, "id,name,slug,site"),
+        "racks": lambda: _paged(api.dcim.racks, "id,name,site,location"),
+        "device types": lambda: _paged(api.dcim.device_types, "id,model,slug,part_number"),
+        "platforms": lambda: _paged(api.dcim.platforms, "id,name,slug"),
+        "roles": lambda: _paged(api.dcim.device_roles, "id,name,slug,vm_role"),
+        "clusters": lambda: _paged(api.virtualization.clusters, "id,name,scope_type,scope_id"),
+    }
+    with ThreadPoolExecutor(max_workers=defaults.NETBOX_READ_POOL_SIZE) as pool:
+        field = pool.submit(ensure_librenms_field, api, create=False)
+        loaded = {what: pool.submit(load, what, fn) for what, fn in reads.items()}
+        info = field.result()
+        data = {what: future.result() for what, future in loaded.items()}
     index = NetBoxIndex(
         base_url=base_url(api),
         default_server_key=default_server_key,
         field_type=info.type,
     )
-
-    def load(what: str, fn: Callable[[], list[dict]]) -> list[dict]:
-        return call(api, f"read {what}", fn)
-
-    for s in load("sites", lambda: _paged(api.dcim.sites, "id,name,slug")):
+    for s in data["sites"]:
         index.sites.add(Obj(s["id"], s["name"], s["slug"]))
-    for loc in load("locations", lambda: _paged(api.dcim.locations, "id,name,slug,site")):
+    for loc in data["locations"]:
         index.locations.add(Obj(loc["id"], loc["name"], loc["slug"], site_id=_id(loc.get("site"))))
-    for r in load("racks", lambda: _paged(api.dcim.racks, "id,name,site,location")):
+    for r in data["racks"]:
         index.racks.add(
             Obj(r["id"], r["name"], site_id=_id(r.get("site")), location_id=_id(r.get("location")))
         )
-    for t in load("device types", lambda: _paged(api.dcim.device_types, "id,model,slug,part_number")):
+    for t in data["device types"]:
         index.device_types.add(Obj(t["id"], t["model"], t["slug"], extra=t.get("part_number") or ""))
-    for p in load("platforms", lambda: _paged(api.dcim.platforms, "id,name,slug")):
+    for p in data["platforms"]:
         index.platforms.add(Obj(p["id"], p["name"], p["slug"]))
-    for r in load("roles", lambda: _paged(api.dcim.device_roles, "id,name,slug,vm_role")):
+    for r in data["roles"]:
         index.roles.add(Obj(r["id"], r["name"], r["slug"], vm_role=bool(r.get("vm_role"))))
-    for c in load("clusters", lambda: _paged(api.virtualization.clusters, "id,name,scope_type,scope_id")):
+    for c in data["clusters"]:
         site_id = c.get("scope_id") if c.get("scope_type") == "dcim.site" else None
         index.clusters.add(Obj(c["id"], c["name"], site_id=site_id))
 
@@ -102,20 +116,27 @@ def load_existing(
     """The existing devices and VMs that could be these candidates, by targeted filters only: librenms_id
     (when the field is an integer: NetBox has no filter for a JSON field, and ignores unknown filters),
     serial, name (case-insensitive), primary IP."""
-    ip_ids: list[int] = []
-    for chunk in _chunks(candidates.ips):
-        addresses = call(
-            api,
-            "look up IP addresses",
-            lambda c=chunk: _paged(api.ipam.ip_addresses, "id,address", address=c),
+    with ThreadPoolExecutor(max_workers=defaults.NETBOX_READ_POOL_SIZE) as pool:
+        addresses = pool.map(
+            lambda c: call(
+                api, "look up IP addresses", lambda: _paged(api.ipam.ip_addresses, "id,address", address=c)
+            ),
+            list(_chunks(candidates.ips)),
         )
-        ip_ids += [a["id"] for a in addresses]
-    found = []
-    for kind, endpoint in _endpoints(api):
-        for d in _targeted(api, endpoint, kind, candidates, ip_ids, by_id=field_type is FieldType.INTEGER):
-            item = _existing(kind, d, default_server_key)
-            if candidates.wants(item, default_server_key):  # a filter NetBox ignored returns everything
-                found.append(item)
+        ip_ids = [a["id"] for chunk in addresses for a in chunk]
+        filters = _filters(candidates, ip_ids, by_id=field_type is FieldType.INTEGER)
+        lookups = [
+            (kind, pool.submit(_fetch, api, endpoint, kind, flt))
+            for kind, endpoint in _endpoints(api)
+            for flt in filters
+        ]
+        seen: dict[tuple[Kind, int], Existing] = {}
+        for kind, lookup in lookups:
+            for d in lookup.result():
+                item = _existing(kind, d, default_server_key)
+                if candidates.wants(item, default_server_key):  # a filter NetBox ignored returns everything
+                    seen[(kind, item.id)] = item
+        found = list(seen.values())
     return found
 
 
@@ -165,27 +186,18 @@ def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
         yield values[start : start + defaults.TARGETED_FILTER_CHUNK]
 
 
-def _targeted(
-    api: pynetbox.api, endpoint: Any, kind: Kind, candidates: Candidates, ip_ids: list[int], *, by_id: bool
-) -> list[dict]:
-    """Existing objects by multi-value filters (`name__ie=a&name__ie=b…`), in chunks, instead of all of them."""
-    seen: dict[int, dict] = {}
-    fields = _fields(kind)
+def _filters(candidates: Candidates, ip_ids: list[int], *, by_id: bool) -> list[dict[str, Any]]:
+    """The targeted multi-value filters (`name__ie=a&name__ie=b…`) that find the candidates, in chunks."""
+    return [
+        *({f"cf_{defaults.LIBRENMS_ID_FIELD}": c} for c in _chunks(candidates.librenms_ids if by_id else ())),
+        *({"serial": c} for c in _chunks(candidates.serials)),
+        *({"name__ie": c} for c in _chunks(candidates.names)),
+        *({f"primary_ip{v}_id": c} for c in _chunks(ip_ids) for v in (4, 6)),
+    ]
 
-    def fetch(**flt: Any) -> None:
-        for d in call(api, f"look up existing {kind.value}s", lambda: _paged(endpoint, fields, **flt)):
-            seen[d["id"]] = d
 
-    for chunk in _chunks(candidates.librenms_ids if by_id else ()):
-        fetch(**{f"cf_{defaults.LIBRENMS_ID_FIELD}": chunk})
-    for chunk in _chunks(candidates.serials):
-        fetch(serial=chunk)
-    for chunk in _chunks(candidates.names):
-        fetch(name__ie=chunk)
-    for chunk in _chunks(ip_ids):
-        fetch(primary_ip4_id=chunk)
-        fetch(primary_ip6_id=chunk)
-    return list(seen.values())
+def _fetch(api: pynetbox.api, endpoint: Any, kind: Kind, flt: dict[str, Any]) -> list[dict]:
+    return call(api, f"look up existing {kind.value}s", lambda: _paged(endpoint, _fields(kind), **flt))
 
 
 def _existing(kind: Kind, d: Mapping[str, Any], default_server_key: str) -> Existing:
