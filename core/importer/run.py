@@ -1,5 +1,5 @@
 """An import run: re-validate the rows against fresh NetBox and LibreNMS state, check permissions, then
-write in bulk batches (two in flight), each under a lock per LibreNMS device and re-checked under it.
+write in bulk batches (a few in flight), each under a lock per LibreNMS device and re-checked under it.
 
 One bad device never sinks the batch (bulk writes isolate the rows NetBox refuses); a 403 that refuses a
 whole kind of object stops the run and names the missing permission. Jobs carry only ids and choices
@@ -9,9 +9,10 @@ whole kind of object stops the run and names the missing permission. Jobs carry 
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pynetbox
@@ -176,7 +177,7 @@ def _run(
         return _close(report, api, before, started)
     try:
         ctx.tick("")
-        _run_batches(ctx, list(_batches(ready + maybe_unfinished, batch_size)), locks, concurrency)
+        _run_batches(ctx, batches_of(ready + maybe_unfinished, batch_size, concurrency), locks, concurrency)
     except ImportStopped:
         report.stopped = True
     except NetBoxAuthError as exc:
@@ -232,9 +233,19 @@ def _changed_by(api: pynetbox.api) -> str:
     return user_of(api, first.request_id) if first else ""
 
 
-def _batches(rows: Sequence[Row], size: int) -> Iterator[list[Row]]:
-    for start in range(0, len(rows), size):
-        yield list(rows[start : start + size])
+def batches_of(rows: Sequence[Row], size: int, workers: int = 1) -> list[list[Row]]:
+    """The rows in order, cut into batches of about `size` devices to create (a stack counts each member),
+    and into at least one batch per worker, so that every worker writes: 100 rows on 3 workers are 3
+    batches of about 33 devices, not 2 of 50 and an idle worker."""
+    weights = [len(row.stack.members) if row.stack else 1 for row in rows]
+    total = sum(weights)
+    count = min(len(rows), max(math.ceil(total / max(size, 1)), workers))
+    out: list[list[Row]] = [[] for _ in range(count)]
+    done = 0
+    for row, weight in zip(rows, weights, strict=True):  # a row goes where the middle of its weight falls
+        out[min(int((done + weight / 2) * count / total), count - 1)].append(row)
+        done += weight
+    return [batch for batch in out if batch]
 
 
 def _run_batches(ctx: RunContext, batches: list[list[Row]], locks: Locks, concurrency: int) -> None:
