@@ -6,12 +6,15 @@ slugs, and the same sanitised LibreNMS link.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from core import defaults
 from core.choices import Kind, RowStatus
 from core.csvio.cells import LinkBase, row_cells
 from core.review import Review, Row
@@ -161,6 +164,34 @@ def matching_keys(
                 continue
         out.append(row.key)
     return out
+
+
+@dataclass(frozen=True)
+class GridPage:
+    """The rows the grid draws now: one page of those a view filter shows."""
+
+    keys: list[tuple[str, int]]
+    number: int  # from 0
+    pages: int
+    size: int  # rows per page
+    total: int  # rows shown by the filter, on every page
+
+    def label(self, number: int | None = None) -> str:
+        """ "Rows 2,001–4,000 of 20,000" for this page, or for page `number` of the same view."""
+        first = (self.number if number is None else number) * self.size
+        return f"Rows {first + 1:,}–{min(first + self.size, self.total):,} of {self.total:,}"
+
+
+def page_of(keys: Sequence[tuple[str, int]], number: int, size: int | None = None) -> GridPage:
+    """Page `number` (kept within the pages there are: a filter that shows fewer rows than before lands on
+    its last page) of `size` rows (defaults.GRID_PAGE_ROWS). A grid of 20,000 rows reruns in seconds after
+    each edit; a page of 2,000 in a fraction of one (bench/ui_grid.py). Bulk edits still apply to every
+    row shown, on every page."""
+    size = size or defaults.GRID_PAGE_ROWS
+    pages = max(1, math.ceil(len(keys) / size))
+    number = min(max(number, 0), pages - 1)
+    start = number * size
+    return GridPage(list(keys[start : start + size]), number, pages, size, len(keys))
 
 
 def summary_frames(review: Review) -> dict[str, pd.DataFrame]:

@@ -142,9 +142,24 @@ with st.expander("Bulk edit", icon="✏️"):
         st.rerun()
 
 # ------------------------------------------------------------------ the grid
-rows = [review.rows[key] for key in shown]
+paged = grid.page_of(shown, page.grid_page)
+if paged.pages > 1:  # thousands of rows: the grid draws one page; Show / Find narrow what is paged
+    pager, hint = st.columns([1, 3], vertical_alignment="bottom")
+    page.grid_page = pager.selectbox(
+        "Rows",
+        range(paged.pages),
+        index=paged.number,
+        format_func=paged.label,
+        key=f"grid-page-{page.grid_version}",
+    )
+    paged = grid.page_of(shown, page.grid_page)
+    hint.caption(
+        f"The grid shows {paged.size:,} rows at a time. Narrow them with Show and Find; "
+        "a bulk edit of the rows shown applies to all of them, on every page."
+    )
+rows = [review.rows[key] for key in paged.keys]
 frame = grid.rows_frame(rows, librenms_url=settings.server(search.server_key).url, picked=page.picked)
-editor_key = f"grid-{page.grid_version}"
+editor_key = f"grid-{page.grid_version}-{paged.number}"
 
 
 st.data_editor(
@@ -205,7 +220,7 @@ if edits:
 
 # ------------------------------------------------------------------ row details
 with st.expander("Row details", icon="🔍"):
-    labels = {key: f"{review.rows[key].name} ({review.rows[key].device.hostname})" for key in shown}
+    labels = {key: f"{review.rows[key].name} ({review.rows[key].device.hostname})" for key in paged.keys}
     chosen = st.selectbox(
         "Device", list(labels), format_func=labels.get, index=None, placeholder="Choose a device"
     )

@@ -121,3 +121,22 @@ def test_librenms_link_has_no_credentials_and_is_the_csv_link(review) -> None:
     assert frame.loc["default:12"]["librenms"] == "http://librenms.example/device/device=12/"
     assert not frame["librenms"].str.contains("secret").any()
     assert pd.isna(grid.rows_frame(review).loc["default:12"]["librenms"])
+
+
+def test_a_view_of_more_rows_than_a_page_is_drawn_page_by_page() -> None:
+    shown = [("default", i) for i in range(1, 4502)]
+    first = grid.page_of(shown, 0, size=2000)
+    assert (first.pages, first.keys[0], first.keys[-1]) == (3, ("default", 1), ("default", 2000))
+    last = grid.page_of(shown, 2, size=2000)
+    assert last.keys == shown[4000:]
+    assert [first.label(n) for n in range(3)] == [
+        "Rows 1–2,000 of 4,501",
+        "Rows 2,001–4,000 of 4,501",
+        "Rows 4,001–4,501 of 4,501",
+    ]
+
+
+def test_a_page_beyond_a_narrower_view_falls_back_to_its_last_page() -> None:
+    narrowed = [("default", i) for i in range(1, 31)]
+    assert grid.page_of(narrowed, 7, size=20).keys == narrowed[20:]
+    assert grid.page_of([], 3, size=20) == grid.GridPage([], 0, 1, 20, 0)

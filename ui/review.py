@@ -24,6 +24,7 @@ class PageState:
     search_id: str = ""
     grid_version: int = 0  # bumped after edits made outside the grid, so the editor shows fresh rows
     picked: set[tuple[str, int]] = field(default_factory=set)
+    grid_page: int = 0  # the grid's page when the rows shown are more than defaults.GRID_PAGE_ROWS
     confirming: bool = False  # the import confirmation dialog is open
     job_id: str = ""
     job_note: str = ""

@@ -13,7 +13,8 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from core import cli
+from core import cli, defaults
+from core.grid import key_of as grid_key
 from core.librenms import LibreDevice
 from tests.conftest import FIXTURES, SIM_TOKEN
 from tests.helpers import Lab, delete_lab_objects, signed_in_app
@@ -110,6 +111,32 @@ def test_bulk_edit_sets_the_role_on_every_row_shown(open_page) -> None:
     review = page_state(at).search.review
     assert {review.rows[("default", i)].role.slug for i in (21, 47)} == {"access-switch"}
     assert review.rows[("default", 301)].role is None  # not shown by the filter: untouched
+
+
+def test_more_rows_than_a_page_are_paged_and_a_bulk_edit_of_those_shown_reaches_every_page(
+    open_page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(defaults, "GRID_PAGE_ROWS", 10)
+    at = search(open_page())
+    first = grid(at).value
+    assert len(first) == 10
+    pager = next(s for s in at.selectbox if s.label == "Rows")
+    pages = -(-len(ENABLED) // 10)
+    assert pager.options == [
+        f"Rows {n * 10 + 1}–{min(n * 10 + 10, len(ENABLED))} of {len(ENABLED)}" for n in range(pages)
+    ]
+    pager.set_value(pages - 1).run()
+    last = grid(at).value
+    assert len(last) == len(ENABLED) - 10 * (pages - 1) and not set(last.index) & set(first.index)
+
+    at.radio[0].set_value("shown").run()
+    next(s for s in at.selectbox if s.label == "Value").set_value("Access switch").run()
+    button(at, f"Apply to {len(ENABLED)} rows").click().run()
+    assert not at.exception, at.exception
+    review = page_state(at).search.review
+    edited = [grid_key(label) for label in (first.index[0], last.index[-1])]
+    assert [review.rows[key].overrides.role for key in edited] == ["Access switch"] * 2
+    assert list(grid(at).value.index) == list(last.index)  # the edit keeps the page it was made on
 
 
 # ------------------------------------------------------------------ CSV: the page's download and upload
