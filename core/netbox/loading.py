@@ -123,7 +123,8 @@ def load_existing(
             ),
             list(_chunks(candidates.ips)),
         )
-        ip_ids = [a["id"] for chunk in addresses for a in chunk]
+        found_ips = [a for chunk in addresses for a in chunk]
+        ip_ids = {v: [a["id"] for a in found_ips if (":" in a["address"]) == (v == 6)] for v in (4, 6)}
         filters = _filters(candidates, ip_ids, by_id=field_type is FieldType.INTEGER)
         lookups = [
             (kind, pool.submit(_fetch, api, endpoint, kind, flt))
@@ -186,13 +187,14 @@ def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
         yield values[start : start + defaults.TARGETED_FILTER_CHUNK]
 
 
-def _filters(candidates: Candidates, ip_ids: list[int], *, by_id: bool) -> list[dict[str, Any]]:
-    """The targeted multi-value filters (`name__ie=a&name__ie=b…`) that find the candidates, in chunks."""
+def _filters(candidates: Candidates, ip_ids: dict[int, list[int]], *, by_id: bool) -> list[dict[str, Any]]:
+    """The targeted multi-value filters (`name__ie=a&name__ie=b…`) that find the candidates, in chunks; a
+    primary IP by the family of its address (`ip_ids`: IPv4 and IPv6 address ids)."""
     return [
         *({f"cf_{defaults.LIBRENMS_ID_FIELD}": c} for c in _chunks(candidates.librenms_ids if by_id else ())),
         *({"serial": c} for c in _chunks(candidates.serials)),
         *({"name__ie": c} for c in _chunks(candidates.names)),
-        *({f"primary_ip{v}_id": c} for c in _chunks(ip_ids) for v in (4, 6)),
+        *({f"primary_ip{v}_id": c} for v, ids in ip_ids.items() for c in _chunks(ids)),
     ]
 
 

@@ -509,6 +509,23 @@ def test_targeted_lookup_request_count_depends_on_candidates_not_on_netbox_size(
     assert netbox.request_count(api) - before == 8 + 2 + 2 * 2
 
 
+@pytest.mark.parametrize("family", [4, 6])
+def test_a_primary_ip_is_looked_up_only_in_the_family_of_its_address(
+    api: pynetbox.api, made: Made, monkeypatch: pytest.MonkeyPatch, family: int
+) -> None:
+    monkeypatch.setattr(defaults, "TARGETED_LOOKUP_RATIO", 0)
+    ip, expected = (
+        (made.device_ip, (Kind.DEVICE, made.device.id))
+        if family == 4
+        else (made.vm_ip, (Kind.VM, made.vm.id))
+    )
+    before = netbox.request_count(api)
+    index = netbox.load_index(api, candidates=_candidates(ips=[ip]))
+    assert _ids(index.existing) == {expected}
+    # field check + 7 reference loads, 2 counts, the address, then primary_ip{family}_id for devices and VMs
+    assert netbox.request_count(api) - before == 8 + 2 + 1 + 2
+
+
 def test_full_load_when_the_search_is_large_next_to_netbox(api: pynetbox.api, made: Made) -> None:
     many = _candidates(librenms_ids=range(1_000_000, 1_000_000 + 10_000))
     index = netbox.load_index(api, candidates=many)
