@@ -245,9 +245,11 @@ start_gunicorn() {
   gunicorn_running && return
   if netbox_answers; then die "port $NB_PORT already answers but not with this stack's gunicorn; set NB_PORT"; fi
   log "starting NetBox on http://127.0.0.1:$NB_PORT"
-  # from the instance directory: our own package 'core' must not shadow NetBox's app of that name
+  # from the instance directory: our own package 'core' must not shadow NetBox's app of that name.
+  # No keep-alive, as behind nginx's default proxying: a client's kept connections would all stay with
+  # the worker that accepted them, one core of two, while each request goes to whichever worker is free.
   (cd "$STATE/netbox" && NETBOX_ROOT="$STATE/netbox" "$VENV/bin/gunicorn" netbox.wsgi --bind "127.0.0.1:$NB_PORT" \
-    --workers "${NB_WORKERS:-2}" --threads 3 --timeout 120 --no-control-socket --daemon \
+    --workers "${NB_WORKERS:-2}" --threads 3 --keep-alive 0 --timeout 120 --no-control-socket --daemon \
     --pid "$STATE/gunicorn.pid" --error-logfile "$STATE/gunicorn.log" --capture-output)
   for _ in $(seq 120); do netbox_answers && return; sleep 0.25; done
   die "NetBox did not answer on port $NB_PORT within 30 s (see $STATE/gunicorn.log)"

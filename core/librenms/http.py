@@ -64,7 +64,10 @@ class LibreNMSHttp:
         self.backoff = max(0.0, float(backoff))
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(pool_maxsize=max(10, defaults.INVENTORY_POOL_SIZE * 2))
+            # stack detection, or an import's batches in flight each reading addresses in parallel
+            adapter = HTTPAdapter(
+                pool_maxsize=defaults.INVENTORY_POOL_SIZE * max(2, defaults.IMPORT_CONCURRENCY)
+            )
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         self._session = session

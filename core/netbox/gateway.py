@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pynetbox
 import requests
+from requests.adapters import HTTPAdapter
 
 from core import defaults
 from core.errors import NetBoxError, NetBoxSetupError, NetBoxUnreachable
@@ -58,6 +59,10 @@ class CountingSession(requests.Session):
         super().__init__()
         self.count = 0
         self._counting = threading.Lock()
+        # an import's batches in flight, each with its parallel reads, keep their connections
+        pool = HTTPAdapter(pool_maxsize=defaults.IMPORT_CONCURRENCY * defaults.NETBOX_READ_POOL_SIZE)
+        self.mount("http://", pool)
+        self.mount("https://", pool)
         self.changelog_message = ""  # set for a run: every write this session makes carries it
         self.write_log: WriteLog | None = None  # set for a run: told of every confirmed write
 
