@@ -234,12 +234,13 @@ def _changed_by(api: pynetbox.api) -> str:
 
 
 def batches_of(rows: Sequence[Row], size: int, workers: int = 1) -> list[list[Row]]:
-    """The rows in order, cut into batches of about `size` devices to create (a stack counts each member),
-    and into at least one batch per worker, so that every worker writes: 100 rows on 3 workers are 3
-    batches of about 33 devices, not 2 of 50 and an idle worker."""
+    """The rows in order, cut into batches of at most about `size` devices to create (a stack counts each
+    member), as many as a multiple of the workers, so that every worker writes to the end: 100 rows on 3
+    workers are 3 batches of about 33 devices, not 2 of 50 and an idle worker."""
     weights = [len(row.stack.members) if row.stack else 1 for row in rows]
     total = sum(weights)
-    count = min(len(rows), max(math.ceil(total / max(size, 1)), workers))
+    needed = math.ceil(total / max(size, 1))
+    count = min(len(rows), math.ceil(needed / workers) * workers)  # no last batch writing alone
     out: list[list[Row]] = [[] for _ in range(count)]
     done = 0
     for row, weight in zip(rows, weights, strict=True):  # a row goes where the middle of its weight falls
@@ -249,7 +250,8 @@ def batches_of(rows: Sequence[Row], size: int, workers: int = 1) -> list[list[Ro
 
 
 def _run_batches(ctx: RunContext, batches: list[list[Row]], locks: Locks, concurrency: int) -> None:
-    """A few batches at a time: NetBox handles one bulk POST on one core, so two in flight use both."""
+    """A few batches at a time: NetBox handles one bulk POST on one core, and each batch waits on NetBox
+    in turn (its writes follow one another), so a few in flight keep NetBox's workers busy."""
     if concurrency <= 1 or len(batches) <= 1:
         for batch in batches:
             _import_batch(ctx, batch, locks)

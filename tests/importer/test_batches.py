@@ -25,8 +25,10 @@ def test_every_worker_gets_a_batch_when_the_rows_would_fill_fewer_batches() -> N
     assert sorted(sizes(batches)) == [33, 33, 34]
 
 
-def test_large_imports_are_cut_by_the_batch_size() -> None:
-    assert sizes(batches_of(rows(*[1] * 500), size=50, workers=3)) == [50] * 10
+def test_large_imports_are_cut_by_the_batch_size_into_a_multiple_of_the_workers() -> None:
+    assert sizes(batches_of(rows(*[1] * 500), size=50, workers=2)) == [50] * 10
+    batches = batches_of(rows(*[1] * 500), size=50, workers=3)  # 10 needed: 12, no batch left alone
+    assert len(batches) == 12 and max(sizes(batches)) <= 50 and sum(sizes(batches)) == 500
 
 
 def test_a_stack_weighs_its_members_so_batches_create_about_as_many_devices() -> None:
