@@ -75,7 +75,7 @@ SESSION_SWEEP_SECONDS = 30  # how often the app deletes the tokens of sessions t
 # The app
 SERVICE_STATES_SECONDS = 30  # the sidebar's service states are checked at most this often
 LOCATIONS_CACHE_SECONDS = 300  # the Import page's list of LibreNMS locations
-GRID_PAGE_ROWS = 2000  # rows in the Import page's grid at once; more are paged (README, Speed)
+GRID_PAGE_ROWS = 5000  # rows in the Import page's grid at once; more are paged (README, Speed)
 MAPPINGS_PAGE_CACHE_SECONDS = 60  # NetBox objects and LibreNMS devices on the Mappings page
 
 # Files
