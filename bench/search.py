@@ -83,9 +83,9 @@ def bench(size: int, delays: list[float]) -> None:
             label = f"{delay * 1000:.0f} ms per LibreNMS request" if delay else "localhost"
             print(f"-- {label}")
             for run, (seconds, kinds, result) in figures.items():
-                stacks = result.timings.get("stacks", 0.0)
+                stages = ", ".join(f"{stage} {t:.2f} s" for stage, t in result.timings.items())
                 print(
-                    f"  {run}: {seconds:6.2f} s end to end (stack detection {stacks:5.2f} s); LibreNMS "
+                    f"  {run}: {seconds:6.2f} s end to end ({stages}); LibreNMS "
                     f"requests {kinds}; NetBox requests {result.netbox_requests}; inventories "
                     f"{result.inventories}; {len(result.review.stacks)} stacks"
                 )
