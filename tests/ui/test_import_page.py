@@ -138,6 +138,10 @@ def test_more_rows_than_a_page_are_paged_and_a_bulk_edit_of_those_shown_reaches_
     assert [review.rows[key].overrides.role for key in edited] == ["Access switch"] * 2
     assert list(grid(at).value.index) == list(last.index)  # the edit keeps the page it was made on
 
+    next(t for t in at.text_input if t.label == "Find").input("acc-sw").run()  # narrowed to one page
+    assert not at.exception, at.exception
+    assert len(grid(at).value) == 2 and not [s for s in at.selectbox if s.label == "Rows"]
+
 
 # ------------------------------------------------------------------ CSV: the page's download and upload
 
