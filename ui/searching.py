@@ -22,6 +22,7 @@ from ui.text import literal
 
 def _show(page: PageState, result: SearchResult, search_id: str) -> None:
     page.search, page.search_id, page.picked, page.csv_report = result, search_id, set(), None
+    page.grid_page = 0  # a new search starts on its first page
     page.grid_version += 1
 
 

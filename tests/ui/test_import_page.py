@@ -142,6 +142,12 @@ def test_more_rows_than_a_page_are_paged_and_a_bulk_edit_of_those_shown_reaches_
     assert not at.exception, at.exception
     assert len(grid(at).value) == 2 and not [s for s in at.selectbox if s.label == "Rows"]
 
+    next(t for t in at.text_input if t.label == "Find").input("").run()
+    pager = next(s for s in at.selectbox if s.label == "Rows")
+    pager.set_value(pages - 1).run()
+    button(at, "Search").click().run()  # a new search starts on its first page
+    assert list(grid(at).value.index) == list(first.index)
+
 
 # ------------------------------------------------------------------ CSV: the page's download and upload
 
