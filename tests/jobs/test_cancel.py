@@ -113,7 +113,7 @@ def lab_devices(nb: pynetbox.api, lab: Lab) -> dict[int, object]:
     return found
 
 
-def test_a_cancelled_worker_import_finishes_the_batch_in_flight_and_the_worker_lives_on(
+def test_a_cancelled_worker_import_finishes_the_batches_in_flight_and_the_worker_lives_on(
     conn: redis.Redis,
     nb: pynetbox.api,
     lab: Lab,
@@ -126,7 +126,7 @@ def test_a_cancelled_worker_import_finishes_the_batch_in_flight_and_the_worker_l
     pid = lab_worker.proc.pid
     proxy.hold("POST", "/api/dcim/interfaces/")  # a batch has created its devices; their IPs come next
     try:
-        handle = jobs.start_import(lab_settings, items, batch_size=2)
+        handle = jobs.start_import(lab_settings, items, batch_size=1)  # more batches than in flight
         assert handle.mode == "worker"
         wait_until(proxy.entered.is_set, timeout=90, what="a batch to reach its management interfaces")
 
