@@ -1,5 +1,5 @@
 """How an import cuts its rows into bulk batches: about `size` devices each (a stack counts each member),
-never fewer batches than workers, rows kept in order (pure)."""
+as many batches as a multiple of the workers, rows kept in order (pure)."""
 
 from __future__ import annotations
 
