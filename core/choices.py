@@ -84,6 +84,7 @@ class Outcome(StrEnum):
     COMPLETED = "completed"  # NetBox had it from an earlier, interrupted run: what was missing was added
     PARTIAL = "partial"  # created, but a step failed (primary IP, stack master): a repair completes it
     SKIPPED = "skipped"
+    UPDATED = "updated"  # an existing object was linked or brought up to date
     FAILED = "failed"
 
 
@@ -92,7 +93,48 @@ class PlanAction(StrEnum):
 
     CREATE = "create"
     SKIP = "skip"  # already in NetBox
+    UPDATE = "update"  # already in NetBox: the fields LibreNMS owns that differ are written
+    LINK = "link"  # already in NetBox: only its librenms_id is written
     LEAVE_OUT = "leave out"  # not ready
+
+
+class Owner(StrEnum):
+    """Which side a field of an existing device belongs to (the mapping file's `ownership`)."""
+
+    LIBRENMS = "librenms"  # LibreNMS knows it best: an update may overwrite NetBox's value
+    NETBOX = "netbox"  # NetBox's own: shown when it differs, never written
+
+
+class SyncField(StrEnum):
+    """A field of an existing NetBox device or VM that the review compares with LibreNMS."""
+
+    NAME = "name"
+    SERIAL = "serial"
+    SITE = "site"
+    LOCATION = "location"
+    RACK = "rack"
+    DEVICE_TYPE = "device_type"
+    PLATFORM = "platform"
+    STATUS = "status"
+    PRIMARY_IP = "primary_ip"
+    CLUSTER = "cluster"
+    LIBRENMS_ID = "librenms_id"
+    STACK = "stack"  # virtual-chassis membership, member serials and positions
+
+
+class Sync(StrEnum):
+    """How an existing NetBox object compares with LibreNMS."""
+
+    IN_SYNC = "in sync"  # nothing LibreNMS owns differs
+    DIFFERS = "differs"  # at least one field LibreNMS owns differs: an update would write it
+
+
+class ExistingAction(StrEnum):
+    """What the analyst chose to do with a row NetBox already has."""
+
+    LEAVE = "leave"  # nothing (the default)
+    LINK = "link"  # write librenms_id only, in the field's shape
+    UPDATE = "update"  # write the chosen fields LibreNMS owns that differ (and librenms_id)
 
 
 class JobState(StrEnum):

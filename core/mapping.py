@@ -10,6 +10,16 @@ One YAML file (Settings.mapping_file), editable by hand and from the Mappings pa
       - {type: firewall, role: firewall}
       - {hardware: "^N9K-", role: leaf}      # hardware and os take a regular expression (case-insensitive)
       - {kind: vm, role: server}
+    ownership:        # of an existing device's fields: librenms (an update may overwrite) or netbox (never)
+      serial: librenms
+      site: netbox
+
+Field ownership: what the file does not say is DEFAULT_OWNERSHIP. LibreNMS owns what it measures on the
+device itself (serial, platform = the OS it runs, status = whether it answers, the management address);
+NetBox owns what people decide (name, site, location, rack, device type, cluster). Role, tenant, comments,
+tags and custom fields other than librenms_id are always NetBox's: the review never compares nor writes
+them. librenms_id is the link itself (written by link and update), and a stack's membership is shown, not
+written.
 """
 
 from __future__ import annotations
@@ -25,13 +35,29 @@ from typing import Any
 
 import yaml
 
-from core.choices import Kind
+from core.choices import Kind, Owner, SyncField
 from core.errors import ConfigError
 from core.librenms import LibreDevice
 from core.values import fold
 
 TABLES = ("sites", "device_types", "platforms")
 RULE_KEYS = ("role", "type", "os", "hardware", "kind")
+
+# Who owns each field of an existing device that a team may give to either side (see the module docstring).
+DEFAULT_OWNERSHIP: dict[SyncField, Owner] = {
+    SyncField.SERIAL: Owner.LIBRENMS,
+    SyncField.PLATFORM: Owner.LIBRENMS,
+    SyncField.STATUS: Owner.LIBRENMS,
+    SyncField.PRIMARY_IP: Owner.LIBRENMS,
+    SyncField.NAME: Owner.NETBOX,
+    SyncField.SITE: Owner.NETBOX,
+    SyncField.LOCATION: Owner.NETBOX,
+    SyncField.RACK: Owner.NETBOX,
+    SyncField.DEVICE_TYPE: Owner.NETBOX,
+    SyncField.CLUSTER: Owner.NETBOX,
+}
+# Fields that are NetBox's whatever the file says: LibreNMS has no value for them, the app never writes them.
+NETBOX_ONLY = ("role", "tenant", "comments", "tags", "custom fields other than librenms_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +91,7 @@ class Mappings:
     device_types: dict[str, str] = field(default_factory=dict)
     platforms: dict[str, str] = field(default_factory=dict)
     roles: tuple[RoleRule, ...] = ()
+    ownership: dict[SyncField, Owner] = field(default_factory=dict)  # what differs from DEFAULT_OWNERSHIP
 
     def __post_init__(self) -> None:
         folded = {t: {fold(k): v for k, v in getattr(self, t).items()} for t in TABLES}
@@ -75,6 +102,26 @@ class Mappings:
     def lookup(self, table: str, value: str) -> str | None:
         """The mapped NetBox name for a LibreNMS value (case-insensitive), or None."""
         return self._folded[table].get(fold(value)) if value else None
+
+    def owner(self, name: SyncField) -> Owner:
+        """Who owns the field: librenms_id is the link (LibreNMS's); a stack's membership is NetBox's."""
+        if name is SyncField.LIBRENMS_ID:
+            return Owner.LIBRENMS
+        if name is SyncField.STACK:
+            return Owner.NETBOX
+        return self.ownership.get(name) or DEFAULT_OWNERSHIP[name]
+
+    def owners(self) -> dict[SyncField, Owner]:
+        """Every field a team may give to either side, with its owner now."""
+        return {name: self.owner(name) for name in DEFAULT_OWNERSHIP}
+
+    def with_ownership(self, owners: Mapping[SyncField, Owner]) -> Mappings:
+        """A copy with these owners (what equals the default is not kept: the file says only what differs)."""
+        for name in owners:
+            if name not in DEFAULT_OWNERSHIP:
+                raise ValueError(f"{name} has no owner to choose")
+        kept = {SyncField(k): Owner(v) for k, v in owners.items() if DEFAULT_OWNERSHIP[SyncField(k)] != v}
+        return Mappings(**{t: getattr(self, t) for t in TABLES}, roles=self.roles, ownership=kept)
 
     def default_role(self, device: LibreDevice, kind: Kind) -> tuple[str, RoleRule] | None:
         for rule in self.roles:
@@ -91,19 +138,27 @@ class Mappings:
             entries.pop(key, None)
         else:
             entries[key] = value
-        return Mappings(**{**{t: getattr(self, t) for t in TABLES}, table: entries, "roles": self.roles})
+        return Mappings(
+            **{**{t: getattr(self, t) for t in TABLES}, table: entries},
+            roles=self.roles,
+            ownership=self.ownership,
+        )
 
     def with_table(self, table: str, entries: Mapping[str, str]) -> Mappings:
         """A copy with one whole table replaced (the Mappings page saves a table at a time)."""
         if table not in TABLES:
             raise ValueError(f"unknown mapping table {table!r}")
         return Mappings(
-            **{**{t: getattr(self, t) for t in TABLES}, table: dict(entries), "roles": self.roles}
+            **{**{t: getattr(self, t) for t in TABLES}, table: dict(entries)},
+            roles=self.roles,
+            ownership=self.ownership,
         )
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {t: dict(getattr(self, t)) for t in TABLES}
         out["roles"] = [r.as_dict() for r in self.roles]
+        if self.ownership:
+            out["ownership"] = {name.value: owner.value for name, owner in self.ownership.items()}
         return out
 
 
@@ -153,7 +208,32 @@ def mappings_from_dict(data: Any, where: str = "mappings") -> Mappings:
                     f"{where}: role rule {i + 1} has a bad pattern {pattern!r}: {exc}"
                 ) from None
         rules.append(rule)
-    return Mappings(**{t: _table(data, t, where) for t in TABLES}, roles=tuple(rules))
+    return Mappings(
+        **{t: _table(data, t, where) for t in TABLES}, roles=tuple(rules), ownership=_ownership(data, where)
+    )
+
+
+def _ownership(data: Mapping[str, Any], where: str) -> dict[SyncField, Owner]:
+    raw = data.get("ownership") or {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: 'ownership' must be a table of 'field: librenms or netbox'.")
+    owners = {o.value for o in Owner}
+    choosable = ", ".join(f.value for f in DEFAULT_OWNERSHIP)
+    out: dict[SyncField, Owner] = {}
+    for key, value in raw.items():
+        name = str(key).strip()
+        if name in NETBOX_ONLY or name == "role":
+            raise ConfigError(
+                f"{where}: ownership of '{name}': NetBox always owns it; choose among {choosable}."
+            )
+        if name not in {f.value for f in DEFAULT_OWNERSHIP}:
+            raise ConfigError(f"{where}: ownership of unknown field '{name}'; choose among {choosable}.")
+        if str(value).strip().casefold() not in owners:
+            raise ConfigError(f"{where}: ownership of '{name}' is {value!r}; use librenms or netbox.")
+        owner = Owner(str(value).strip().casefold())
+        if owner is not DEFAULT_OWNERSHIP[SyncField(name)]:
+            out[SyncField(name)] = owner
+    return out
 
 
 def save_mappings(path: Path, mappings: Mappings) -> None:

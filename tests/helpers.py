@@ -104,9 +104,10 @@ def existing(
     serial: str = "",
     librenms_ids: dict[str, int] | None = None,
     primary_ips: tuple[str, ...] = (),
+    **fields: Any,
 ) -> Existing:
-    """An existing NetBox device or VM as the index keeps it."""
-    return Existing(kind, id, name, site_id, serial, dict(librenms_ids or {}), primary_ips)
+    """An existing NetBox device or VM as the index keeps it (`fields`: the other Existing fields)."""
+    return Existing(kind, id, name, site_id, serial, dict(librenms_ids or {}), primary_ips, **fields)
 
 
 # ------------------------------------------------------------------ jobs: worker processes, waiting, Redis

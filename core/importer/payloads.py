@@ -10,7 +10,7 @@ from core import defaults
 from core.choices import FieldType, Kind
 from core.librenms import StackMember
 from core.netbox import librenms_field_value
-from core.review import Ref, Row
+from core.review import Ref, Row, polled_status
 
 Value = Ref | str | int
 
@@ -21,7 +21,7 @@ def object_fields(row: Row) -> dict[str, Value]:
     device = row.device
     fields: dict[str, Value | None] = {
         "name": row.name,
-        "status": "active" if device.up else "offline",
+        "status": polled_status(row),
         "role": row.role,
         "platform": row.platform,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from core import defaults
 from core.choices import FieldType, Kind, MatchBy
@@ -46,6 +47,17 @@ class Existing:
     serial: str
     librenms_ids: dict[str, int]
     primary_ips: tuple[str, ...]
+    # what the review compares with LibreNMS (core.review.differences); None: NetBox has no value
+    location_id: int | None = None
+    rack_id: int | None = None
+    device_type_id: int | None = None
+    platform_id: int | None = None
+    cluster_id: int | None = None
+    status: str = ""
+    virtual_chassis_id: int | None = None
+    vc_position: int | None = None
+    librenms_value: Any = None  # the librenms_id custom field as NetBox holds it (its shape matters)
+    last_updated: str = ""  # NetBox's version of the object: an update sends it as If-Match
 
 
 class Catalog:
@@ -104,9 +116,16 @@ class NetBoxIndex:
     by_serial: dict[str, list[Existing]] = field(default_factory=dict)
     by_name: dict[str, list[Existing]] = field(default_factory=dict)
     by_ip: dict[str, list[Existing]] = field(default_factory=dict)
+    by_key: dict[tuple[Kind, int], Existing] = field(default_factory=dict)
+    by_chassis: dict[int, list[Existing]] = field(default_factory=dict)  # virtual chassis id → members
 
     def add_existing(self, item: Existing) -> None:
+        if (item.kind, item.id) in self.by_key:
+            return
         self.existing.append(item)
+        self.by_key[(item.kind, item.id)] = item
+        if item.virtual_chassis_id is not None:
+            self.by_chassis.setdefault(item.virtual_chassis_id, []).append(item)
         for key, device_id in item.librenms_ids.items():
             self.by_librenms.setdefault((key, device_id), []).append(item)
         if item.serial:

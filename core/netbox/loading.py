@@ -99,6 +99,7 @@ def load_index(
     if targeted:
         assert candidates is not None
         found = load_existing(api, candidates, default_server_key=default_server_key, field_type=info.type)
+        found += chassis_members(api, found, default_server_key=default_server_key)
     else:
         found = [
             _existing(kind, d, default_server_key)
@@ -141,15 +142,31 @@ def load_existing(
     return found
 
 
+def chassis_members(api: pynetbox.api, found: list[Existing], *, default_server_key: str) -> list[Existing]:
+    """The other members of the virtual chassis the found devices belong to (a stack's differences compare
+    every member), in one multi-value lookup per chunk of chassis."""
+    chassis = {item.virtual_chassis_id for item in found if item.virtual_chassis_id is not None}
+    known = {item.id for item in found if item.kind is Kind.DEVICE}
+    members = []
+    for chunk in _chunks(chassis):
+        for d in _fetch(api, api.dcim.devices, Kind.DEVICE, {"virtual_chassis_id": chunk}):
+            if d["id"] not in known and _id(d.get("virtual_chassis")) in chassis:
+                members.append(_existing(Kind.DEVICE, d, default_server_key))
+    return members
+
+
 def _endpoints(api: pynetbox.api) -> tuple[tuple[Kind, Any], ...]:
     return ((Kind.DEVICE, api.dcim.devices), (Kind.VM, api.virtualization.virtual_machines))
 
 
 def _fields(kind: Kind) -> str:
-    return EXISTING_FIELDS.replace("site,", "site,cluster,") if kind is Kind.VM else EXISTING_FIELDS
+    return VM_FIELDS if kind is Kind.VM else DEVICE_FIELDS
 
 
-EXISTING_FIELDS = "id,name,serial,site,primary_ip4,primary_ip6,custom_fields"
+# what matching and the differences with LibreNMS need (core.review.differences), nothing more
+_COMMON_FIELDS = "id,name,serial,site,platform,status,primary_ip4,primary_ip6,custom_fields,last_updated"
+DEVICE_FIELDS = _COMMON_FIELDS + ",location,rack,device_type,virtual_chassis,vc_position"
+VM_FIELDS = _COMMON_FIELDS + ",cluster"
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +221,7 @@ def _fetch(api: pynetbox.api, endpoint: Any, kind: Kind, flt: dict[str, Any]) ->
 
 def _existing(kind: Kind, d: Mapping[str, Any], default_server_key: str) -> Existing:
     cf = d.get("custom_fields") or {}
+    status = d.get("status")
     return Existing(
         kind=kind,
         id=d["id"],
@@ -212,4 +230,14 @@ def _existing(kind: Kind, d: Mapping[str, Any], default_server_key: str) -> Exis
         serial=d.get("serial") or "",
         librenms_ids=parse_librenms_ids(cf.get(defaults.LIBRENMS_ID_FIELD), default_server_key),
         primary_ips=tuple(ip for ip in (_ip(d.get("primary_ip4")), _ip(d.get("primary_ip6"))) if ip),
+        location_id=_id(d.get("location")),
+        rack_id=_id(d.get("rack")),
+        device_type_id=_id(d.get("device_type")),
+        platform_id=_id(d.get("platform")),
+        cluster_id=_id(d.get("cluster")),
+        status=str(status.get("value") if isinstance(status, Mapping) else status or ""),
+        virtual_chassis_id=_id(d.get("virtual_chassis")),
+        vc_position=d.get("vc_position"),
+        librenms_value=cf.get(defaults.LIBRENMS_ID_FIELD),
+        last_updated=str(d.get("last_updated") or ""),
     )

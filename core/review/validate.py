@@ -4,12 +4,14 @@ status and issues. Pure, no network; the rules are the field validators, applied
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from core.choices import Kind, RowStatus, Severity
 from core.librenms import LibreDevice, Stack
 from core.mapping import Mappings
 from core.netbox import ExistingMatch, NetBoxIndex
 from core.review import validators
+from core.review.differences import differences_of, planned_updates
 from core.review.matcher import find_existing
 from core.review.names import Options
 from core.review.resolve import location_of
@@ -61,7 +63,7 @@ def validate_device(
     match = find_existing(device, name, index, site.id if site else None)
     first, last = validators.existing(match, name, kind)
     issues = first + issues + last
-    return Row(
+    row = Row(
         device=device,
         name=name,
         kind=kind,
@@ -81,6 +83,13 @@ def validate_device(
         overrides=overrides,
         selected=selected,
     )
+    item = index.by_key.get((match.existing.kind, match.existing.id)) if match.existing else None
+    if item is None:
+        return row
+    name_from = "set by user" if overrides.name else f"LibreNMS {options.name_source.value}"
+    found = differences_of(row, item, index, mappings, name_from)
+    updates, notes = planned_updates(found, overrides.action, overrides.update_fields, mappings.owner)
+    return replace(row, differences=found, updates=updates, issues=row.issues + tuple(notes))
 
 
 def status_of(issues: Iterable[Issue], existing: ExistingMatch | None, conflict: bool) -> RowStatus:
