@@ -31,6 +31,7 @@ class RunContext:
     should_stop: StopFn
     total: int
     tag_id: int = 0
+    seen: dict[tuple[str, int], str] = field(default_factory=dict)  # updates: the reviewed object versions
     pending: list[RowResult] = field(default_factory=list)
     done: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)

@@ -1,16 +1,18 @@
 """What the import writes for a row, in one place: the NetBox fields of its device or VM (references as
-the row resolved them), the names of a stack's chassis and members, and the POST payload made of them.
-The plan shows the same fields by name; the run sends them by id."""
+the row resolved them), the names of a stack's chassis and members, the POST payload made of them, and
+the PATCH of an existing object's fields an update writes. The plan shows the same fields by name; the
+run sends them by id."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from core import defaults
-from core.choices import FieldType, Kind
+from core.choices import FieldType, Kind, SyncField
 from core.librenms import StackMember
-from core.netbox import librenms_field_value
+from core.netbox import Existing, librenms_field_value
 from core.review import Ref, Row, polled_status
+from core.review.differences import librenms_value
 
 Value = Ref | str | int
 
@@ -60,4 +62,36 @@ def payload(row: Row, *, field_type: FieldType, tag_id: int) -> dict[str, Any]:
     }
     body["tags"] = [tag_id]
     body["comments"] = comments(row)
+    return body
+
+
+# An update's fields as NetBox's API names them (the primary IP is written by core.importer.addresses).
+_REFERENCES = {
+    SyncField.SITE: "site",
+    SyncField.LOCATION: "location",
+    SyncField.RACK: "rack",
+    SyncField.DEVICE_TYPE: "device_type",
+    SyncField.PLATFORM: "platform",
+    SyncField.CLUSTER: "cluster",
+}
+
+
+def update_payload(row: Row, item: Existing, *, field_type: FieldType) -> dict[str, Any]:
+    """The PATCH of `item` (the object the row matched) that writes the row's updates, but the primary IP;
+    only the fields the review chose (core.review.differences.planned_updates), never another."""
+    body: dict[str, Any] = {}
+    for name in row.updates:
+        if name is SyncField.NAME:
+            body["name"] = row.name
+        elif name is SyncField.SERIAL:
+            body["serial"] = row.device.serial[: defaults.SERIAL_MAX_LENGTH]
+        elif name is SyncField.STATUS:
+            body["status"] = polled_status(row)
+        elif name is SyncField.LIBRENMS_ID:
+            value = librenms_value(field_type, item, row.device.server_key, row.device.device_id)
+            body["custom_fields"] = {defaults.LIBRENMS_ID_FIELD: value}
+        elif name in _REFERENCES:
+            ref = getattr(row, _REFERENCES[name])
+            if ref is not None:
+                body[_REFERENCES[name]] = ref.id
     return body

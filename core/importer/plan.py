@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core import defaults
-from core.choices import Kind, PlanAction, RowStatus
+from core.choices import Kind, PlanAction, RowStatus, SyncField
 from core.importer.payloads import chassis_name, member_name, object_fields
 from core.librenms import RowKey
 from core.review import Ref, Row
@@ -71,6 +71,23 @@ def plan_lines(plans: Iterable[RowPlan]) -> list[dict[str, str]]:
 
 def _plan(row: Row, primary_ip: bool) -> RowPlan:
     head = {"key": row.key, "name": row.name, "kind": row.kind}
+    if row.will_update and row.existing is not None:
+        hit = row.existing
+        link = row.updates == (SyncField.LIBRENMS_ID,)
+        changes = tuple(
+            (d.field.value, f"{d.netbox} → {d.librenms}") for d in row.differences if d.field in row.updates
+        )
+        what = "device" if hit.kind is Kind.DEVICE else "virtual machine"
+        note = "refused if it changed in NetBox since the review"
+        if SyncField.PRIMARY_IP in row.updates:
+            note += "; the address on its management interface, reused when NetBox has it unassigned"
+        return RowPlan(
+            **head,
+            action=PlanAction.LINK if link else PlanAction.UPDATE,
+            reason=f"already in NetBox as {hit.kind.value} '{hit.name}' (matched by {hit.by.value})",
+            objects=(PlannedObject(what, hit.name, changes, note),),
+            url=hit.url,
+        )
     if row.status is RowStatus.EXISTS and row.existing is not None:
         hit = row.existing
         why = f"already in NetBox as {hit.kind.value} '{hit.name}' (matched by {hit.by.value})"
@@ -148,11 +165,16 @@ class Plan:
     stack_members: int
     ips: int
     not_ready: int
+    updates: int = 0  # existing devices and VMs brought up to date (links included)
+    links: int = 0  # of which only linked (librenms_id)
+    updated_vms: int = 0
+    moved_ips: int = 0  # primary IPs an update moves
 
     @classmethod
     def of(cls, rows: Iterable[Row], *, primary_ip: bool = True) -> Plan:
         rows = list(rows)
-        ready = [r for r in rows if r.will_import]
+        ready = [r for r in rows if r.will_create]
+        updating = [r for r in rows if r.will_update and r.existing is not None]
         stacks = [r for r in ready if r.stack is not None and r.kind is Kind.DEVICE]
         return cls(
             devices=sum(1 for r in ready if r.kind is Kind.DEVICE and r.stack is None),
@@ -161,6 +183,10 @@ class Plan:
             stack_members=sum(len(r.stack.members) for r in stacks if r.stack),
             ips=sum(1 for r in ready if primary_ip and r.device.ip),
             not_ready=sum(1 for r in rows if r.selected and not r.will_import),
+            updates=len(updating),
+            links=sum(1 for r in updating if r.updates == (SyncField.LIBRENMS_ID,)),
+            updated_vms=sum(1 for r in updating if r.existing.kind is Kind.VM),  # type: ignore[union-attr]
+            moved_ips=sum(1 for r in updating if SyncField.PRIMARY_IP in r.updates),
         )
 
     def permissions(self, *, primary_ip: bool) -> list[str]:
@@ -180,4 +206,12 @@ class Plan:
                 needed += ["add interfaces", "change devices"]
             if self.vms:
                 needed += ["add VM interfaces", "change virtual machines"]
+        if self.updates > self.updated_vms:
+            needed.append("change devices")
+        if self.updated_vms:
+            needed.append("change virtual machines")
+        if self.moved_ips:
+            needed += ["add IP addresses", "change IP addresses", "add interfaces"]
+            if self.updated_vms:
+                needed.append("add VM interfaces")
         return list(dict.fromkeys(needed))

@@ -62,7 +62,7 @@ class Progress:
 
 
 # where an import's time goes, in the order it happens (ImportReport.stages)
-STAGES = ("re-check", "permissions", "device writes", "stacks", "addresses", "primary IPs")
+STAGES = ("re-check", "permissions", "device writes", "updates", "stacks", "addresses", "primary IPs")
 
 
 @dataclass(slots=True)

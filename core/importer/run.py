@@ -19,7 +19,7 @@ import pynetbox
 import requests
 
 from core import defaults, netbox
-from core.choices import Kind, Outcome, RowStatus
+from core.choices import Kind, Outcome, RowStatus, SyncField
 from core.errors import ImporterError, ImportStopped, NetBoxAuthError, NetBoxError
 from core.importer.addresses import assign_primary_ips, management_addresses
 from core.importer.context import ProgressFn, RunContext, StopFn
@@ -31,6 +31,7 @@ from core.importer.recheck import drop_created_meanwhile
 from core.importer.repair import Unfinished, set_masters, split_unfinished
 from core.importer.results import ImportReport, RowResult
 from core.importer.stacks import create_stacks, existing_members, leftover_chassis
+from core.importer.updates import update_existing
 from core.importer.writes import create_objects
 from core.librenms import DeviceFilter, LibreNMSClient, client_for
 from core.netbox.gateway import failure
@@ -143,6 +144,7 @@ def _run(
         progress=progress or (lambda _p, _r: None),
         should_stop=should_stop or (lambda: False),
         total=len(items),
+        seen={item.key: item.seen for item in items if item.seen},
     )
     ready, maybe_unfinished = _sort_out(ctx, items)
     if on_plan is not None:
@@ -202,6 +204,8 @@ def _sort_out(ctx: RunContext, items: Sequence[ImportItem]) -> tuple[list[Row], 
                     message="LibreNMS no longer has this device",
                 )
             )
+        elif row.will_update:
+            ready.append(row)
         elif row.status is RowStatus.EXISTS and row.existing is not None:
             maybe_unfinished.append(row)
         elif row.status is not RowStatus.READY:
@@ -293,7 +297,8 @@ def _write_batch(ctx: RunContext, rows: list[Row]) -> None:
     created: list[tuple[Row, RowResult]] = []
     repairs: list[Unfinished] = []
     try:
-        existing = [row for row in rows if row.status is RowStatus.EXISTS]
+        updating = [row for row in rows if row.will_update]
+        existing = [row for row in rows if row.status is RowStatus.EXISTS and not row.will_update]
         rows = [row for row in rows if row.status is not RowStatus.EXISTS]
         try:
             with ctx.stage("re-check"):
@@ -324,12 +329,15 @@ def _write_batch(ctx: RunContext, rows: list[Row]) -> None:
         devices = [r for r in rows if r.kind is Kind.DEVICE and r.stack is None]
         vms = [r for r in rows if r.kind is Kind.VM]
         stacks = [r for r in rows if r.kind is Kind.DEVICE and r.stack is not None]
+        moving = [row for row in updating if SyncField.PRIMARY_IP in row.updates]
         with ctx.stage("addresses"):
-            addresses = (
-                management_addresses(ctx, rows + [u.row for u in repairs if u.needs_ip])
-                if ctx.settings.create_primary_ip
-                else {}
+            addresses = management_addresses(
+                ctx,
+                (rows + [u.row for u in repairs if u.needs_ip] if ctx.settings.create_primary_ip else [])
+                + moving,
             )
+        with ctx.stage("updates"):
+            created += update_existing(ctx, updating, ctx.seen, addresses)
         with ctx.stage("device writes"):
             created_devices = create_objects(ctx, devices, Kind.DEVICE)
             created += created_devices

@@ -35,8 +35,8 @@ class WriteLog(Protocol):
         self, method: str, path: str, request_id: str, sent: Any, answer: requests.Response
     ) -> None: ...
 
-    def found(self, path: str, records: list[Any]) -> None:
-        """Objects a write whose answer was lost had made, found by looking them up (core.netbox.bulk)."""
+    def found(self, path: str, records: list[Any], action: str = "create") -> None:
+        """Objects a write whose answer was lost had made (or changed), found by looking them up."""
 
 
 def _with_message(body: Any, message: str) -> Any:

@@ -34,6 +34,7 @@ class ExistingMatch:
     name: str
     url: str
     by: MatchBy
+    version: str = ""  # NetBox's last_updated when it was read: an update sends it as If-Match
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,12 @@ class NetBoxIndex:
 
     def match(self, item: Existing, by: MatchBy) -> ExistingMatch:
         return ExistingMatch(
-            kind=item.kind, id=item.id, name=item.name, url=self.url(item.kind, item.id), by=by
+            kind=item.kind,
+            id=item.id,
+            name=item.name,
+            url=self.url(item.kind, item.id),
+            by=by,
+            version=item.last_updated,
         )
 
     def with_existing(self, items: Iterable[Existing]) -> NetBoxIndex:

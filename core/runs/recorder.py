@@ -52,10 +52,11 @@ class Recorder:
                 items = []
         self._add([_object(kind, item, action, request_id) for item in items if item.get("id")])
 
-    def found(self, path: str, records: list[Any]) -> None:
+    def found(self, path: str, records: list[Any], action: str = "create") -> None:
+        """Objects a write whose answer was lost had made (or changed: `action` "update")."""
         kind = type_of_path(path)
         if kind:
-            self._add([_object(kind, dict(record), "create", "") for record in records])
+            self._add([_object(kind, dict(record), action, "") for record in records])
 
     def _add(self, objects: list[RunObject]) -> None:
         if not objects:

@@ -1,0 +1,277 @@
+"""Existing devices against the real NetBox: differences, link, update, If-Match, undo.
+
+Each test imports its own lab copy of the access switch acc-sw-f3-01 (a plain device with a primary IP),
+then changes that device in NetBox as a person would, searches again and acts on the row. Everything made
+for the lab is deleted at the end of the module.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pynetbox
+import pytest
+
+from core import csvio
+from core.choices import Outcome, RowStatus, Sync, SyncField
+from core.importer import ImportItem, run_import
+from core.librenms import DeviceFilter
+from core.review import Review, Row
+from core.runs.changelog import run_changes
+from core.runs.undo import undo_run
+from core.search import run_search
+from core.settings import Settings
+from tests.helpers import HoldingProxy, Lab, prepared, running_lab, settings_from
+
+RUN = secrets.token_hex(3)
+TEMPLATE = "acc-sw-f3-01"
+COPIES = 9
+
+
+@pytest.fixture(scope="module")
+def lab(reference_data, nb: pynetbox.api, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    with running_lab(tmp_path_factory.mktemp("updates"), RUN, COPIES, nb=nb) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="module")
+def settings(stack_env: dict[str, str], lab: Lab) -> Settings:
+    return settings_from({**stack_env, **lab.env()}, lab.tmp)
+
+
+@pytest.fixture(scope="module")
+def review(lab: Lab, settings: Settings) -> Review:
+    lab.review = run_search(settings, DeviceFilter(detect_stacks=True)).review
+    return lab.review
+
+
+def imported(nb: pynetbox.api, lab: Lab, review: Review, settings: Settings, copy: int) -> Any:
+    """Copy `copy` of the access switch, imported cleanly; its NetBox device."""
+    report = run_import(settings, [prepared(lab, review, lab.row(TEMPLATE, copy))])
+    (result,) = report.results
+    assert result.outcome is Outcome.CREATED, result
+    return nb.dcim.devices.get(result.netbox_id)
+
+
+def again(settings: Settings, lab: Lab, copy: int, **choices: str) -> Row:
+    """The row as a new search shows it, with these choices (action, update) applied."""
+    key = lab.row(TEMPLATE, copy).key
+    review = run_search(settings, DeviceFilter(), device_ids={key[1]}).review
+    if choices:
+        review.apply_override([key], **choices)
+    return review.rows[key]
+
+
+def write(settings: Settings, row: Row) -> Any:
+    report = run_import(settings, [ImportItem.from_row(row)])
+    assert not report.error, report.error
+    (result,) = report.results
+    return report, result
+
+
+def other_platform(nb: pynetbox.api) -> Any:
+    return nb.dcim.platforms.get(slug="cisco-ios")
+
+
+def test_rows_whose_netbox_objects_differ_show_exactly_those_differences(nb, lab, review, settings):
+    device = imported(nb, lab, review, settings, 1)
+    assert again(settings, lab, 1).sync is Sync.IN_SYNC
+    lab_site = device.site.id
+    other_site = nb.dcim.sites.get(slug="dc2-fra")
+    device.update(
+        {
+            "serial": "RMA-" + RUN,
+            "platform": other_platform(nb).id,
+            "status": "offline",
+            "site": other_site.id,
+            "location": None,
+            "rack": None,
+            "custom_fields": {"librenms_id": None},
+        }
+    )
+    row = again(settings, lab, 1)
+    assert row.status is RowStatus.EXISTS and row.existing.id == device.id
+    shown = {d.field: (d.netbox, d.librenms) for d in row.differences}
+    assert set(shown) == {
+        SyncField.SERIAL,
+        SyncField.PLATFORM,
+        SyncField.STATUS,
+        SyncField.SITE,
+        SyncField.LIBRENMS_ID,
+    } | ({SyncField.LOCATION} if row.location else set())
+    assert shown[SyncField.SERIAL] == ("RMA-" + RUN, row.device.serial)
+    assert shown[SyncField.PLATFORM] == ("Cisco IOS", row.platform.name)
+    assert shown[SyncField.STATUS] == ("offline", "active")
+    assert shown[SyncField.SITE][0] == "DC2 Frankfurt" and lab_site == row.site.id
+    assert shown[SyncField.LIBRENMS_ID] == ("—", str(row.device.device_id))
+    assert row.sync is Sync.DIFFERS  # serial, platform, status, librenms_id are LibreNMS's
+    assert {d.field for d in row.updatable} == {
+        SyncField.SERIAL,
+        SyncField.PLATFORM,
+        SyncField.STATUS,
+        SyncField.LIBRENMS_ID,
+    }
+
+
+def test_link_writes_only_librenms_id_and_nothing_else(nb, lab, review, settings):
+    device = imported(nb, lab, review, settings, 2)
+    device.update({"serial": "OLD-" + RUN, "custom_fields": {"librenms_id": None}})
+    row = again(settings, lab, 2, action="link")
+    assert row.updates == (SyncField.LIBRENMS_ID,)
+    report, result = write(settings, row)
+    assert result.outcome is Outcome.UPDATED and result.message == "linked: librenms_id set"
+    after = nb.dcim.devices.get(device.id)
+    assert after.custom_fields["librenms_id"] == row.device.device_id
+    assert after.serial == "OLD-" + RUN  # the serial difference is left alone
+    (change,) = run_changes(nb, report.run_id)  # NetBox's changelog of the run: one change, of that field
+    assert (change.type, change.object_id, change.action) == ("dcim.device", device.id, "update")
+    changed = {k for k in change.after if change.before.get(k) != change.after.get(k) and k != "last_updated"}
+    assert changed == {"custom_fields"}
+
+
+def test_update_changes_only_the_chosen_fields_librenms_owns_and_a_second_review_is_in_sync(
+    nb, lab, review, settings
+):
+    device = imported(nb, lab, review, settings, 3)
+    other_site = nb.dcim.sites.get(slug="dc2-fra")
+    device.update(
+        {
+            "serial": "OLD-" + RUN,
+            "platform": other_platform(nb).id,
+            "status": "offline",
+            "site": other_site.id,
+            "location": None,
+            "rack": None,
+        }
+    )
+    row = again(settings, lab, 3, action="update", update="serial,platform")
+    assert row.updates == (SyncField.SERIAL, SyncField.PLATFORM)
+    _, result = write(settings, row)
+    assert result.outcome is Outcome.UPDATED, result
+    after = nb.dcim.devices.get(device.id)
+    assert after.serial == row.device.serial and after.platform.id == row.platform.id
+    assert after.status.value == "offline"  # not chosen
+    assert after.site.id == other_site.id  # NetBox's own
+    rest = again(settings, lab, 3)
+    assert {d.field for d in rest.updatable} == {SyncField.STATUS}
+    _, result = write(settings, again(settings, lab, 3, action="update"))
+    assert result.outcome is Outcome.UPDATED
+    assert again(settings, lab, 3).sync is Sync.IN_SYNC
+
+
+def test_a_field_netbox_owns_is_never_changed_even_when_asked_through_the_csv_or_a_job(
+    nb, lab, review, settings
+):
+    device = imported(nb, lab, review, settings, 4)
+    other_site = nb.dcim.sites.get(slug="dc2-fra")
+    device.update({"serial": "OLD-" + RUN, "site": other_site.id, "location": None, "rack": None})
+    key = lab.row(TEMPLATE, 4).key
+    search = run_search(settings, DeviceFilter(), device_ids={key[1]}).review
+    (line,) = csv.DictReader(io.StringIO(csvio.rows_to_csv([search.rows[key]])))
+    line.update(action="update", update="site, serial")
+    edited = io.StringIO()
+    writer = csv.DictWriter(edited, fieldnames=list(line))
+    writer.writeheader()
+    writer.writerow(line)
+    report = csvio.import_csv(search, edited.getvalue())
+    assert report.rejected and "NetBox owns site" in "; ".join(report.rejected[0][2])
+    assert not search.rows[key].will_import
+    # a job that asks for it anyway (hand-made, or from an older review) writes the serial only
+    row = again(settings, lab, 4, action="update", update="site,serial")
+    _, result = write(settings, row)
+    after = nb.dcim.devices.get(device.id)
+    assert after.site.id == other_site.id and after.serial == row.device.serial
+    assert result.outcome is Outcome.UPDATED and result.message == "updated: serial"
+
+
+def test_an_object_changed_since_the_review_is_refused_and_the_rest_go_on(nb, lab, review, settings):
+    first = imported(nb, lab, review, settings, 5)
+    second = imported(nb, lab, review, settings, 6)
+    for device in (first, second):
+        device.update({"serial": "OLD-" + RUN})
+    rows = [again(settings, lab, copy, action="update") for copy in (5, 6)]
+    items = [ImportItem.from_row(row) for row in rows]
+    assert all(item.seen for item in items)
+    nb.dcim.devices.get(first.id).update({"comments": "edited by a person after the review"})
+    report = run_import(settings, items)
+    outcome = {r.netbox_id: r for r in report.results}
+    assert outcome[first.id].outcome is Outcome.FAILED
+    assert "changed in NetBox since the review" in outcome[first.id].message
+    assert outcome[second.id].outcome is Outcome.UPDATED
+    assert nb.dcim.devices.get(first.id).serial == "OLD-" + RUN
+    assert nb.dcim.devices.get(second.id).serial == rows[1].device.serial
+
+
+def test_netbox_refuses_through_if_match_an_edit_made_between_the_check_and_the_write(
+    nb, stack_env, lab, review, settings
+):
+    device = imported(nb, lab, review, settings, 7)
+    device.update({"serial": "OLD-" + RUN})
+    row = again(settings, lab, 7, action="update")
+    proxy = HoldingProxy(stack_env["NETBOX_URL"]).start()
+    try:
+        proxy.hold("PATCH", f"/api/dcim/devices/{device.id}/")
+        held = settings_from({**stack_env, **lab.env(), "NETBOX_URL": proxy.url}, lab.tmp)
+        done: dict[str, Any] = {}
+        job = threading.Thread(
+            target=lambda: done.update(report=run_import(held, [ImportItem.from_row(row)]))
+        )
+        job.start()
+        assert proxy.entered.wait(30), "the update's PATCH never came"
+        nb.dcim.devices.get(device.id).update(
+            {"serial": "SET-BY-A-PERSON"}
+        )  # after the check, before the write
+        proxy.release()
+        job.join(60)
+    finally:
+        proxy.stop()
+    (result,) = done["report"].results
+    assert result.outcome is Outcome.FAILED and "changed in NetBox since the review" in result.message
+    assert nb.dcim.devices.get(device.id).serial == "SET-BY-A-PERSON"
+
+
+def test_undo_of_an_update_restores_every_old_value_and_the_primary_ip(nb, lab, review, settings):
+    device = imported(nb, lab, review, settings, 8)
+    old_ip = device.primary_ip4
+    interface = nb.dcim.interfaces.create(device=device.id, name="Vlan99", type="virtual")
+    other = nb.ipam.ip_addresses.create(
+        address=f"{lab.net4.network_address + 250}/32",
+        assigned_object_type="dcim.interface",
+        assigned_object_id=interface.id,
+    )
+    device.update(
+        {
+            "serial": "OLD-" + RUN,
+            "platform": other_platform(nb).id,
+            "status": "offline",
+            "primary_ip4": other.id,
+            "custom_fields": {"librenms_id": None},
+        }
+    )
+    before = nb.dcim.devices.get(device.id)
+    row = again(settings, lab, 8, action="update")
+    assert set(row.updates) == {
+        SyncField.SERIAL,
+        SyncField.PLATFORM,
+        SyncField.STATUS,
+        SyncField.PRIMARY_IP,
+        SyncField.LIBRENMS_ID,
+    }
+    report, result = write(settings, row)
+    assert result.outcome is Outcome.UPDATED, result
+    moved = nb.dcim.devices.get(device.id)
+    assert moved.primary_ip4.id == old_ip.id  # the LibreNMS address, on its management interface
+    assert moved.serial == row.device.serial and moved.status.value == "active"
+    undone = undo_run(settings, report.run_id)
+    assert not undone.error and {line.outcome for line in undone.lines} == {"restored"}, undone.lines
+    back = nb.dcim.devices.get(device.id)
+    for name in ("serial", "custom_fields"):
+        assert getattr(back, name) == getattr(before, name), name
+    assert back.platform.id == before.platform.id and back.status.value == "offline"
+    assert back.primary_ip4.id == other.id
+    assert again(settings, lab, 8).sync is Sync.DIFFERS
