@@ -1,8 +1,10 @@
 """`python -m core import`: import the rows an edited review CSV marks for import.
 
 Which rows: core.csvio.import_csv decides, the same rule as the Import page's upload. Only the CSV's devices
-are searched and reviewed (stacks detected on them only); rows the CSV marks import=yes that NetBox already
-has are listed with their link (and in --results as skipped), never sent to the import.
+are searched and reviewed (stacks detected on them only). A row NetBox already has is linked or updated
+when its `action` cell says so (and its `update` cell names the fields, else every field LibreNMS owns
+that differs); without an action, a row the CSV marks import=yes that NetBox already has is listed with
+its link (and in --results as skipped), never sent to the import.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core import defaults
-from core.choices import JobMode, JobState, Outcome
+from core.choices import JobMode, JobState, Outcome, PlanAction
 from core.cli.jobs import tally
 from core.cli.output import EXIT_ERROR, EXIT_FAILING, EXIT_OK, SETTINGS_HELP, err, out
 from core.csvio import CsvReport, import_csv, plan_csv_bytes, read_table, write_results
@@ -27,7 +29,8 @@ from core.values import public_url
 
 EXIT_CODES_HELP = """\
 exit codes:
-  0  every row of the CSV marked for import was created or is already in NetBox; or the job was queued;
+  0  every row of the CSV marked for import was created, updated or is already in NetBox; or the job was
+     queued;
      or --dry-run listed the rows
   1  at least one row failed, a CSV line was rejected, or the job was stopped, canceled or abandoned
   2  could not run: bad arguments or settings, a service unreachable, a token refused or lacking a
@@ -109,6 +112,9 @@ SUMMARY_FIELDS = ("cluster", "site", "rack", "device_type", "role", "platform")
 def plan_summary(plan: RowPlan) -> str:
     """A row's plan in one phrase: its main object with the fields that matter, how many others."""
     main, *others = plan.objects
+    if plan.action in (PlanAction.UPDATE, PlanAction.LINK):  # an object NetBox has: what changes in it
+        changes = ", ".join(f"{name} {value}" for name, value in main.fields)
+        return f"{plan.action.value} {main.what} '{main.name}': {changes}"
     if main.what == "virtual chassis":
         members = [o for o in others if o.what == "stack member"]
         fields = dict(members[0].fields) if members else {}

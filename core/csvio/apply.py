@@ -26,11 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from core import defaults
-from core.choices import Kind, RowStatus
+from core.choices import ExistingAction, Kind, Owner, RowStatus, SyncField
 from core.csvio.cells import KIND_WORDS, REFERENCE_FIELDS, flag_cell, parse_flag, row_cells
 from core.csvio.read import CsvTable, read_table
 from core.librenms import RowKey
-from core.review import Ref, Review, name_too_long
+from core.review import Ref, Review, name_too_long, parse_update, update_text
 
 _WHAT = {
     "site": "site",
@@ -123,6 +123,11 @@ def _plan_line(review: Review, key: RowKey, cells: Mapping[str, str]) -> _Plan:
             return False
         if name == "name":  # a name's case matters
             return cells[name] != exported[name]
+        if name == "update":  # the same fields, however they are written
+            try:
+                return parse_update(cells[name]) != parse_update(exported[name])
+            except ValueError:
+                return True
         ref = getattr(row, name) if name in REFERENCE_FIELDS else None
         return not _same_value(cells[name], exported[name], ref)
 
@@ -165,6 +170,39 @@ def _plan_line(review: Review, key: RowKey, cells: Mapping[str, str]) -> _Plan:
             plan.reasons.append(f"{name}: '{text}' is not a NetBox {_WHAT[name]}")
         else:
             plan.overrides[name] = text
+
+    if differs("action"):
+        text = cells["action"].strip().casefold()
+        if not text:
+            cleared("action")
+        elif text not in {a.value for a in ExistingAction}:
+            plan.reasons.append(f"action: '{cells['action']}' is none of link, update, leave")
+        elif row.status is not RowStatus.EXISTS and text != ExistingAction.LEAVE.value:
+            plan.reasons.append(
+                f"action: '{text}' is for a row NetBox already has; this one is {row.status.value}"
+            )
+        else:
+            plan.overrides["action"] = text
+
+    if differs("update"):
+        text = cells["update"]
+        try:
+            fields = parse_update(text)
+        except ValueError:
+            plan.reasons.append(
+                f"update: '{text}' names a field that is none of {', '.join(f.value for f in SyncField)}"
+            )
+        else:
+            owned = [f.value for f in fields if review.mappings.owner(f) is Owner.NETBOX]
+            if owned:
+                plan.reasons.append(
+                    f"update: NetBox owns {', '.join(owned)}: an update never changes it (the Mappings "
+                    "page's ownership says which fields LibreNMS may overwrite)"
+                )
+            elif not fields:
+                cleared("update")
+            else:
+                plan.overrides["update"] = update_text(fields)
 
     if cells.get("import"):
         try:
@@ -283,15 +321,25 @@ def _apply(
         elif plan.select and not row.will_import:
             if row.status is RowStatus.EXISTS and row.existing is not None:
                 report.already_in_netbox.append((key, row.existing.url))
+                what = (
+                    "nothing its action would write differs"
+                    if row.action is not ExistingAction.LEAVE
+                    else "set action=link or update to bring it up to date"
+                )
                 report.warnings.append(
                     f"line {line}: device {device_id} ({row.name}) is marked import=yes but is already in "
-                    f"NetBox ({row.existing.url}): it will not be imported"
+                    f"NetBox ({row.existing.url}): it will not be imported; {what}"
                 )
             else:
                 report.warnings.append(
                     f"line {line}: device {device_id} is marked import=yes but its status is "
                     f"'{row.status.value}', so it will not be imported"
                 )
+        elif plan.select is False and row.status is RowStatus.EXISTS and row.updates:
+            report.warnings.append(
+                f"line {line}: device {device_id} ({row.name}) has action {row.action.value} but its import "
+                f"cell says {flag_cell(False)}: NetBox is not changed (say yes to write it)"
+            )
         elif (
             plan.select is False
             and row.status is RowStatus.READY
@@ -324,10 +372,14 @@ def apply_csv(review: Review, data: str | bytes | CsvTable) -> CsvReport:
         cell differs from the row (references compared by name or slug, case-insensitively). An empty cell
         clears an earlier choice of the user (validation decides again), and does nothing otherwise.
       import — yes/no, true/false, 1/0, x (= yes); empty leaves the row's tick as it is.
+      action — a row NetBox already has: link (write librenms_id only), update, or leave (empty: leave).
+      update — the fields an update writes ("serial, platform"; empty: every field LibreNMS owns that
+        differs); a field NetBox owns (core.mapping ownership) rejects the line: it is never written.
     A line is rejected as a whole (nothing of it applied) for: an unknown or repeated librenms_id, a name,
     site, device type, platform, role, rack or cluster NetBox does not have, a rack of another site than the
     row's (resulting) site, a rack on a VM or a cluster on a device, a role not usable for VMs on a VM, a bad
-    kind or import value, a name longer than NetBox allows.
+    kind or import value, a name longer than NetBox allows, an action on a row NetBox does not have, an
+    update of a field that does not exist or that NetBox owns.
 
     Raises CsvError when the text has no header or no librenms_id column.
     """

@@ -40,6 +40,10 @@ COLUMNS: tuple[str, ...] = (
     "netbox_url",
     "librenms_url",
     "stack_members",
+    "sync",
+    "differences",
+    "action",
+    "update",
 )
 # The columns apply_csv reads back; every other column is information only and ignored on import.
 EDITABLE_COLUMNS: tuple[str, ...] = (
@@ -52,6 +56,8 @@ EDITABLE_COLUMNS: tuple[str, ...] = (
     "rack",
     "cluster",
     "import",
+    "action",
+    "update",
 )
 REFERENCE_FIELDS: tuple[str, ...] = ("site", "device_type", "platform", "role", "rack", "cluster")
 
@@ -159,4 +165,16 @@ def row_cells(row: Row, *, librenms_url: LinkBase = "") -> dict[str, str]:
         "netbox_url": row.existing.url if row.existing is not None else "",
         "librenms_url": librenms_link(row, librenms_url),
         "stack_members": stack_members_text(row),
+        "sync": row.sync.value if row.sync else "",
+        "differences": differences_text(row),
+        "action": row.overrides.action.value if row.overrides.action else "",
+        "update": (row.overrides.update or "").replace(",", ", "),
     }
+
+
+def differences_text(row: Row) -> str:
+    """An existing row's differences, "serial: OLD → NEW; site (NetBox's): A → B": those NetBox owns say so."""
+    return "; ".join(
+        str(d) if d.updatable else f"{d.field.value} (NetBox's): {d.netbox} → {d.librenms}"
+        for d in row.differences
+    )

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from core.choices import Kind, RowStatus
+from core.choices import Kind, RowStatus, SyncField
 from core.csvio import apply_csv, csv_bytes, import_csv, rows_to_csv
 from core.netbox import Existing
 from core.review import Review, Row, build_review
@@ -324,3 +324,49 @@ def test_server_column_is_optional_and_matched_when_present(review: Review) -> N
             ],
         )
     ]
+
+
+# ------------------------------------------------------------------ existing rows: action and update
+
+
+def _matched(review: Review, serial: str = "OLD-SERIAL") -> tuple[Review, Row]:
+    """The review again, with one ready device in NetBox (in memory) under an old serial and no link."""
+    ready = pick(review, lambda r: r.will_import and r.kind is Kind.DEVICE and r.device.serial, 1)[0]
+    made = Existing(Kind.DEVICE, 990078, ready.name, ready.site.id, serial, {}, ())
+    index = review.index.with_existing([*review.index.existing, made])
+    review = build_review(review.devices.values(), index, review.mappings, review.options, review.stacks)
+    return review, review.rows[ready.key]
+
+
+def test_a_csv_sets_the_action_and_fields_of_an_existing_row_and_exports_them_back(review: Review) -> None:
+    review, row = _matched(review)
+    assert parse(rows_to_csv([row]))[0]["sync"] == "differs"
+    report = import_csv(review, one_line(row, action="update", update="Serial"))
+    assert report.rejected == [] and report.warnings == []
+    now = review.rows[row.key]
+    assert now.will_update and now.updates == (SyncField.SERIAL, SyncField.LIBRENMS_ID)
+    assert dict(report.changed)[row.key]["action"] == ("", "update")
+    (line,) = parse(rows_to_csv([now]))
+    assert (line["action"], line["update"], line["import"]) == ("update", "serial", "yes")
+    assert "serial: OLD-SERIAL → " in line["differences"]
+    again = apply_csv(review, one_line(now))  # the exported line brought back changes nothing
+    assert again.changed == [] and again.rejected == []
+
+
+def test_a_csv_line_that_asks_to_update_a_field_netbox_owns_or_acts_on_a_new_row_is_rejected(
+    review: Review,
+) -> None:
+    review, row = _matched(review)
+    new = pick(review, lambda r: r.will_create, 1)[0]
+    report = import_csv(
+        review,
+        to_text(
+            [
+                {**parse(rows_to_csv([row]))[0], "action": "update", "update": "site, serial"},
+                {**parse(rows_to_csv([new]))[0], "action": "link"},
+            ]
+        ),
+    )
+    reasons = {line: "; ".join(why) for line, _, why in report.rejected}
+    assert "NetBox owns site" in reasons[2] and "is for a row NetBox already has" in reasons[3]
+    assert review.rows[row.key].overrides.action is None and not review.rows[row.key].will_import

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -26,11 +28,11 @@ from core.runs.changelog import run_changes
 from core.runs.undo import undo_run
 from core.search import run_search
 from core.settings import Settings
-from tests.helpers import HoldingProxy, Lab, prepared, running_lab, settings_from
+from tests.helpers import HoldingProxy, Lab, prepared, running_lab, settings_from, worker_env
 
 RUN = secrets.token_hex(3)
 TEMPLATE = "acc-sw-f3-01"
-COPIES = 9
+COPIES = 10
 
 
 @pytest.fixture(scope="module")
@@ -275,3 +277,37 @@ def test_undo_of_an_update_restores_every_old_value_and_the_primary_ip(nb, lab, 
     assert back.platform.id == before.platform.id and back.status.value == "offline"
     assert back.primary_ip4.id == other.id
     assert again(settings, lab, 8).sync is Sync.DIFFERS
+
+
+def test_the_command_line_updates_what_an_edited_review_csv_asks(
+    nb, stack_env, lab, review, settings, tmp_path
+):
+    device = imported(nb, lab, review, settings, 9)
+    device.update({"serial": "OLD-" + RUN, "status": "offline"})
+    env = {
+        **worker_env(
+            stack_env, librenms_url=lab.sim.url, queue=f"lnbi-test-updates-{RUN}", mapping=lab.mapping
+        ),
+        "HOME": str(tmp_path),
+    }
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "core", *args]
+        return subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180)
+
+    exported = cli("validate", "--csv", str(tmp_path / "review.csv"))
+    assert exported.returncode == 0, exported.stderr
+    lines = list(csv.DictReader(io.StringIO((tmp_path / "review.csv").read_text("utf-8-sig"))))
+    line = next(x for x in lines if int(x["librenms_id"]) == lab.device_id(TEMPLATE, 9))
+    assert line["sync"] == "differs" and "serial: OLD-" in line["differences"]
+    line.update(action="update", update="serial", **{"import": "yes"})
+    edited = tmp_path / "edited.csv"
+    with edited.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(line))
+        writer.writeheader()
+        writer.writerow(line)
+    done = cli("import", "--csv", str(edited), "--sync")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "updated 1" in done.stdout, done.stdout
+    after = nb.dcim.devices.get(device.id)
+    assert after.serial == lab.row(TEMPLATE, 9).device.serial and after.status.value == "offline"
