@@ -15,23 +15,42 @@ from typing import Any
 import pandas as pd
 
 from core import defaults
-from core.choices import Kind, RowStatus
+from core.choices import ExistingAction, Kind, RowStatus, Sync
 from core.csvio.cells import LinkBase, row_cells
+from core.mapping import DEFAULT_OWNERSHIP
 from core.review import Review, Row
 
 STATUS_ICONS = {
     RowStatus.READY: "🟢",
     RowStatus.NEEDS_INPUT: "🟡",
     RowStatus.EXISTS: "🔵",
+    Sync.IN_SYNC: "🔵",
+    Sync.DIFFERS: "🟣",
     RowStatus.CONFLICT: "🟠",
     RowStatus.BLOCKED: "🔴",
 }
+# What the grid tells rows apart by: a row NetBox has is "in sync" or "differs" (core.review.Row.sync).
+ViewStatus = RowStatus | Sync
+VIEW_STATUSES: tuple[ViewStatus, ...] = (
+    RowStatus.READY,
+    RowStatus.NEEDS_INPUT,
+    Sync.IN_SYNC,
+    Sync.DIFFERS,
+    RowStatus.CONFLICT,
+    RowStatus.BLOCKED,
+)
+# The fields an update may be asked to write (the grid's "update" choices): those a team may give LibreNMS.
+UPDATE_CHOICES = tuple(f.value for f in DEFAULT_OWNERSHIP)
+ACTIONS = tuple(a.value for a in ExistingAction)
 # Columns the analyst edits in the grid; every other column is locked.
-EDITABLE = ("import", "pick", "kind", "role", "rack", "cluster")
+EDITABLE = ("import", "pick", "kind", "role", "rack", "cluster", "action", "update")
 COLUMNS = (
     "pick",
     "import",
     "status",
+    "action",
+    "update",
+    "differences",
     "name",
     "kind",
     "site",
@@ -56,8 +75,25 @@ CHOICES = ("role", "rack", "cluster")
 LINKS = {"netbox": "netbox_url", "librenms": "librenms_url"}
 
 
-def status_label(status: RowStatus) -> str:
+def status_label(status: ViewStatus) -> str:
     return f"{STATUS_ICONS[status]} {status.value}"
+
+
+def view_status(row: Row) -> ViewStatus:
+    """The row's status as the grid tells them apart: a row NetBox has is in sync, or differs."""
+    return row.sync or row.status
+
+
+def row_status_label(row: Row) -> str:
+    """ "🟣 differs (2)": how many fields an update would bring up to date."""
+    if row.sync is Sync.DIFFERS:
+        return f"{status_label(Sync.DIFFERS)} ({len(row.updatable)})"
+    return status_label(view_status(row))
+
+
+def view_counts(review: Review) -> dict[ViewStatus, int]:
+    found = Counter(view_status(row) for row in review)
+    return {status: found.get(status, 0) for status in VIEW_STATUSES}
 
 
 def _name(ref: Any) -> str:
@@ -71,7 +107,10 @@ def row_record(row: Row, librenms_url: LinkBase = "", picked: bool = False) -> d
     return {
         "pick": picked,
         "import": row.will_import,
-        "status": status_label(row.status),
+        "status": row_status_label(row),
+        "action": cells["action"] or (ExistingAction.LEAVE.value if row.existing else None),
+        "update": [f.value for f in row.overrides.update_fields] or None,
+        "differences": cells["differences"],
         **{column: cells[column] for column in SHARED},
         **{column: cells[column] or None for column in CHOICES},
         "stack": f"{len(row.stack.members)} members" if row.stack else "",
@@ -121,8 +160,16 @@ def apply_grid_edits(
             if column == "pick":
                 picks[key] = bool(value)
             elif column == "import":
+                row = review.rows[key]
+                if value and row.status is RowStatus.EXISTS and row.action is ExistingAction.LEAVE:
+                    touched.update(review.apply_override([key], action=ExistingAction.UPDATE))  # the wish
                 review.select([key], bool(value))
                 touched.add(key)
+            elif column == "action":
+                touched.update(review.apply_override([key], action=_clean(value)))
+            elif column == "update":
+                chosen = [str(v) for v in value or [] if str(v) in UPDATE_CHOICES]
+                touched.update(review.apply_override([key], update=",".join(chosen) or None))
             elif column == "kind":
                 kind = _clean(value)
                 touched.update(
@@ -138,14 +185,15 @@ def apply_grid_edits(
 
 
 def matching_keys(
-    review: Review, *, statuses: Iterable[RowStatus] = (), text: str = "", kind: Kind | None = None
+    review: Review, *, statuses: Iterable[ViewStatus] = (), text: str = "", kind: Kind | None = None
 ) -> list[tuple[str, int]]:
-    """Rows matching a view filter: any of the statuses (none = all), text in name/hostname/site/type/os."""
+    """Rows matching a view filter: any of the statuses (none = all; "exists" is both in sync and differs),
+    text in name/hostname/site/type/os."""
     wanted = set(statuses)
     needle = text.strip().casefold()
     out = []
     for row in review:
-        if wanted and row.status not in wanted:
+        if wanted and row.status not in wanted and view_status(row) not in wanted:
             continue
         if kind is not None and row.kind is not kind:
             continue

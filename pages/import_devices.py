@@ -77,10 +77,10 @@ for warning in search.warnings:
     st.warning(literal(warning))
 
 # ------------------------------------------------------------------ summary
-counts = review.counts()
-metrics = st.columns(len(RowStatus) + 1)
+counts = grid.view_counts(review)
+metrics = st.columns(len(grid.VIEW_STATUSES) + 1)
 metrics[0].metric("Devices", len(review))
-for col, status in zip(metrics[1:], RowStatus, strict=True):
+for col, status in zip(metrics[1:], grid.VIEW_STATUSES, strict=True):
     col.metric(grid.status_label(status), counts[status])
 if search.excluded_existing:
     st.caption(
@@ -102,7 +102,7 @@ cluster_options = sorted(c.name for c in index.clusters)
 
 view = st.columns([2, 2, 1])
 show_statuses = view[0].multiselect(
-    "Show", list(RowStatus), format_func=grid.status_label, placeholder="All statuses"
+    "Show", list(grid.VIEW_STATUSES), format_func=grid.status_label, placeholder="All statuses"
 )
 needle = view[1].text_input("Find", placeholder="name, hostname, site, hardware, os…")
 shown = grid.matching_keys(review, statuses=show_statuses, text=needle)
@@ -119,22 +119,36 @@ with st.expander("Bulk edit", icon="✏️"):
         ),
         horizontal=True,
     )
-    field_col, value_col, go_col = st.columns([1, 2, 1])
-    field = field_col.selectbox("Field", ["role", "rack", "cluster", "kind"])
-    options = {
-        "role": role_options,
-        "rack": rack_options,
-        "cluster": cluster_options,
-        "kind": [k.value for k in Kind],
-    }[field]
-    value = value_col.selectbox("Value", ["", *options], format_func=lambda v: v or "(clear)")
+    field_col, value_col, go_col = st.columns([1, 2, 1], vertical_alignment="bottom")
+    field = field_col.selectbox(
+        "Field",
+        ["role", "rack", "cluster", "kind", "action", "update"],
+        format_func=lambda f: {"action": "action (rows in NetBox)", "update": "fields to update"}.get(f, f),
+    )
+    if field == "update":  # several fields at once; none: every field LibreNMS owns that differs
+        value = ",".join(
+            value_col.multiselect("Fields", grid.UPDATE_CHOICES, placeholder="Every field LibreNMS owns")
+        )
+    else:
+        options = {
+            "role": role_options,
+            "rack": rack_options,
+            "cluster": cluster_options,
+            "kind": [k.value for k in Kind],
+            "action": list(grid.ACTIONS),
+        }[field]
+        value = value_col.selectbox("Value", ["", *options], format_func=lambda v: v or "(clear)")
     targets = sorted(page.picked & set(review.rows)) if scope == "picked" else shown
+    if field in ("action", "update"):  # only rows NetBox has take an action
+        targets = [k for k in targets if review.rows[k].status is RowStatus.EXISTS]
     if go_col.button(f"Apply to {len(targets)} rows", disabled=not targets, width="stretch"):
         apply = {
             "role": review.apply_role,
             "rack": review.apply_rack,
             "cluster": review.apply_cluster,
             "kind": review.apply_kind,
+            "action": lambda keys, v: review.apply_override(keys, action=v),
+            "update": lambda keys, v: review.apply_override(keys, update=v),
         }[field]
         touched = apply(targets, value or None)
         page.grid_version += 1
@@ -175,6 +189,9 @@ st.data_editor(
         "status",
         "name",
         "issues",
+        "differences",
+        "action",
+        "update",
         "role",
         "rack",
         "cluster",
@@ -189,9 +206,24 @@ st.data_editor(
     column_config={
         "pick": st.column_config.CheckboxColumn("✎", help="Pick rows for a bulk edit", width=40),
         "import": st.column_config.CheckboxColumn(
-            "Import", help="Import this row (only ready rows are imported)"
+            "Import",
+            help="Write this row to NetBox: create it when ready; link or update it when NetBox has it",
         ),
-        "status": st.column_config.TextColumn("Status", width=110),
+        "status": st.column_config.TextColumn("Status", width=120),
+        "action": st.column_config.SelectboxColumn(
+            "Action",
+            options=list(grid.ACTIONS),
+            help="A row NetBox has: link (write librenms_id only), update the fields chosen, or leave it",
+        ),
+        "update": st.column_config.MultiselectColumn(
+            "Update",
+            options=list(grid.UPDATE_CHOICES),
+            help="The fields an update writes (none chosen: every field LibreNMS owns that differs); "
+            "fields NetBox owns are never written",
+        ),
+        "differences": st.column_config.TextColumn(
+            "Differences", width="medium", help="NetBox → LibreNMS, for a row NetBox has"
+        ),
         "name": st.column_config.TextColumn("Name", width="medium"),
         "kind": st.column_config.SelectboxColumn("Kind", options=[k.value for k in Kind], required=True),
         "site": "Site",
@@ -226,7 +258,7 @@ with st.expander("Row details", icon="🔍"):
     )
     if chosen is not None:
         row = review.rows[chosen]
-        st.markdown(f"**{grid.status_label(row.status)}** — {row.kind.value} ({literal(row.kind_reason)})")
+        st.markdown(f"**{grid.row_status_label(row)}** — {row.kind.value} ({literal(row.kind_reason)})")
         fields = [
             {
                 "field": "name",
@@ -267,6 +299,26 @@ with st.expander("Row details", icon="🔍"):
                 }
             )
         st.dataframe(fields, hide_index=True, width="stretch")
+        if row.differences:
+            st.markdown("**How NetBox differs from LibreNMS**")
+            st.dataframe(
+                [
+                    {
+                        "field": d.field.value,
+                        "NetBox": d.netbox,
+                        "from (NetBox)": d.netbox_from,
+                        "LibreNMS": d.librenms,
+                        "from (LibreNMS)": d.librenms_from,
+                        "owner": d.owner.value,
+                        "an update writes it": "yes" if d.field in row.updates else "no",
+                    }
+                    for d in row.differences
+                ],
+                hide_index=True,
+                width="stretch",
+            )
+        elif row.existing:
+            st.caption("NetBox holds what LibreNMS says in every field compared.")
         for issue in row.issues:
             (st.error if issue.severity is Severity.BLOCKING else st.warning)(literal(issue))
         if row.stack:

@@ -1,5 +1,6 @@
 """Mappings: the tables that turn LibreNMS locations, hardware and os into NetBox sites, device types and
-platforms; the LibreNMS values that match nothing yet, with one-click fixes; the default role rules.
+platforms; the LibreNMS values that match nothing yet, with one-click fixes; the default role rules; which
+fields of an existing device LibreNMS may overwrite (field ownership).
 Every later import uses these tables: only admins (core.auth.may_administer) edit them, others read them."""
 
 from __future__ import annotations
@@ -12,9 +13,18 @@ import streamlit as st
 
 from core import defaults, netbox, sources
 from core.auth import may_administer
+from core.choices import Owner, SyncField
 from core.errors import ConfigError, ImporterError
 from core.librenms import LibreDevice
-from core.mapping import Mappings, diff_table, load_mappings, save_mappings, table_from_rows
+from core.mapping import (
+    DEFAULT_OWNERSHIP,
+    NETBOX_ONLY,
+    Mappings,
+    diff_table,
+    load_mappings,
+    save_mappings,
+    table_from_rows,
+)
 from core.review.unmatched import (
     NOUNS,
     Unmatched,
@@ -201,6 +211,60 @@ def draw_roles(settings: Settings, mappings: Mappings, index: netbox.NetBoxIndex
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
+OWNERSHIP_HELP = (
+    "Which side owns each field of a device or VM NetBox already has. **librenms**: LibreNMS measures it "
+    "on the device, and an update may overwrite NetBox's value. **netbox**: people decide it in NetBox; "
+    "the review shows it when it differs and never writes it."
+)
+FIXED = [  # fields whose owner is not a choice
+    ("librenms_id", "librenms", "the link itself: written by link and update"),
+    ("stack", "netbox", "a stack's members and positions: shown when they differ, never written"),
+    *(
+        (name, "netbox", "LibreNMS has no value for it; never compared, never written")
+        for name in NETBOX_ONLY
+    ),
+]
+
+
+def draw_ownership(settings: Settings, mappings: Mappings) -> None:
+    st.caption(OWNERSHIP_HELP)
+    owners = mappings.owners()
+    frame = pd.DataFrame(
+        [
+            {"field": name.value, "owner": owner.value, "default": DEFAULT_OWNERSHIP[name].value}
+            for name, owner in owners.items()
+        ]
+    )
+    edited = st.data_editor(
+        frame,
+        key=editor_key("ownership"),
+        hide_index=True,
+        width="stretch",
+        disabled=["field", "default"] if may_administer(context.analyst()) else True,
+        column_config={
+            "owner": st.column_config.SelectboxColumn(
+                "owner", options=[o.value for o in Owner], required=True
+            )
+        },
+    )
+    chosen = {SyncField(f): Owner(o) for f, o in zip(edited["field"], edited["owner"], strict=True)}
+    changed = [
+        f"{name.value}: {owners[name].value} → {owner.value}"
+        for name, owner in chosen.items()
+        if owners[name] != owner
+    ]
+    if may_administer(context.analyst()) and st.button("Save ownership", key="save-ownership", icon="💾"):
+        if changed:
+            write(settings, mappings.with_ownership(chosen), "ownership", changed)
+        else:
+            st.info("Nothing to save: every field has the owner it had.")
+    st.dataframe(
+        [{"field": name, "owner": owner, "why": why} for name, owner, why in FIXED],
+        hide_index=True,
+        width="stretch",
+    )
+
+
 context.require_app_frame("pages/mappings.py")
 st.title("Mappings")
 try:
@@ -233,7 +297,7 @@ with notices:
 unmatched = unmatched_values(devices, index, mappings) if index is not None and devices is not None else None
 empty = empty_values(devices) if devices is not None else {}
 
-tabs = st.tabs([label for label, _, _ in TABS] + ["Role rules"])
+tabs = st.tabs([label for label, _, _ in TABS] + ["Role rules", "Field ownership"])
 for tab, (_, table, field) in zip(tabs, TABS, strict=False):
     with tab:
         draw_table(settings, mappings, table, index)
@@ -242,5 +306,7 @@ for tab, (_, table, field) in zip(tabs, TABS, strict=False):
             st.info("Needs both LibreNMS and NetBox; see the error above.")
         else:
             draw_unmatched(settings, table, field, unmatched[table], empty.get(table, 0))
-with tabs[-1]:
+with tabs[-2]:
     draw_roles(settings, mappings, index)
+with tabs[-1]:
+    draw_ownership(settings, mappings)

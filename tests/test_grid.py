@@ -6,9 +6,11 @@ import pandas as pd
 import pytest
 
 from core import grid
-from core.choices import RowStatus
+from core.choices import Kind, RowStatus, Sync, SyncField
 from core.csvio import row_cells
 from core.librenms import DeviceFilter
+from core.netbox import Existing
+from core.review import build_review
 from core.search import run_search
 
 
@@ -140,3 +142,35 @@ def test_a_page_beyond_a_narrower_view_falls_back_to_its_last_page() -> None:
     narrowed = [("default", i) for i in range(1, 31)]
     assert grid.page_of(narrowed, 7, size=20).keys == narrowed[20:]
     assert grid.page_of([], 3, size=20) == grid.GridPage([], 0, 1, 20, 0)
+
+
+def _with_one_existing(review):
+    """The review again with one ready device in NetBox (in memory) under an old serial."""
+    ready = next(r for r in review if r.will_create and r.kind is Kind.DEVICE and r.device.serial)
+    made = Existing(Kind.DEVICE, 990079, ready.name, ready.site.id, "OLD", {}, ())
+    index = review.index.with_existing([*review.index.existing, made])
+    return build_review(review.devices.values(), index, review.mappings, review.options), ready.key
+
+
+def test_an_existing_row_shows_differs_with_its_count_and_the_show_filter_finds_it(review) -> None:
+    review, key = _with_one_existing(review)
+    line = grid.rows_frame(review).loc[f"{key[0]}:{key[1]}"]
+    assert line["status"] == "🟣 differs (4)"  # serial, platform, primary IP, librenms_id
+    assert line["action"] == "leave" and "serial: OLD → " in line["differences"]
+    assert grid.matching_keys(review, statuses=[Sync.DIFFERS]) == [key]
+    assert key in grid.matching_keys(review, statuses=[RowStatus.EXISTS])
+    assert grid.view_counts(review)[Sync.DIFFERS] == 1
+
+
+def test_action_and_update_fields_chosen_in_the_grid_decide_what_is_written(review) -> None:
+    review, key = _with_one_existing(review)
+    frame = grid.rows_frame(review)
+    position = list(frame.index).index(f"{key[0]}:{key[1]}")
+    grid.apply_grid_edits(review, list(frame.index), {position: {"action": "link"}})
+    assert review.rows[key].updates == (SyncField.LIBRENMS_ID,) and review.rows[key].will_import
+    grid.apply_grid_edits(review, list(frame.index), {position: {"action": "update", "update": ["serial"]}})
+    assert review.rows[key].updates == (SyncField.SERIAL, SyncField.LIBRENMS_ID)
+    grid.apply_grid_edits(review, list(frame.index), {position: {"action": None}})
+    assert not review.rows[key].will_import
+    grid.apply_grid_edits(review, list(frame.index), {position: {"import": True}})  # ticking it: update it
+    assert review.rows[key].action.value == "update" and review.rows[key].will_import

@@ -47,7 +47,12 @@ def section(settings: Settings, review: Review, page: PageState) -> None:
         running = status is not None and status.active
     except QueueUnavailable:  # the job's state is unknown right now: as if it still ran
         status, running = None, True
-    label = f"Import {len(rows)} ready rows"
+    creating = sum(1 for row in rows if row.will_create)
+    label = (
+        f"Import {creating} ready rows"
+        if plan.updates == 0
+        else f"Write {len(rows)} rows: create {creating}, update {plan.updates - plan.links}, link {plan.links}"
+    )
     missing = _missing(settings, plan) if rows else []
     if missing:
         who = literal(settings.analyst) if settings.analyst else "The NetBox token's user"
@@ -99,13 +104,20 @@ def _confirm(settings: Settings, review: Review, plan: Plan, page: PageState) ->
         f"- **{plan.vms}** virtual machines\n"
         f"- **{plan.stacks}** stacks (virtual chassis) with **{plan.stack_members}** member devices\n"
         f"- **{plan.ips}** primary IPs, each on a management interface"
+        + (
+            f"\n\nand change **{plan.updates}** devices and VMs it has already "
+            f"(**{plan.links}** only linked: librenms_id), **{plan.moved_ips}** of them moving their primary IP"
+            if plan.updates
+            else ""
+        )
     )
     st.caption(
-        "Every row is checked again against NetBox first: what exists by then is skipped, never duplicated."
+        "Every row is checked again against NetBox first: what exists by then is skipped, never duplicated. "
+        "An object changed in NetBox since this review is not updated (NetBox checks its version)."
     )
     rows = review.importable_rows()
     plans = plan_rows(rows, primary_ip=settings.create_primary_ip)
-    with st.expander("What each row creates, field by field", icon="🧾"):
+    with st.expander("What each row creates or changes, field by field", icon="🧾"):
         st.dataframe(
             [
                 {
@@ -180,7 +192,8 @@ def _follow(settings: Settings, page: PageState, status: jobs.JobStatus | None) 
         counts = status.counts
         box.text(  # the device being imported, as LibreNMS names it: plain text
             f"Now: {status.current or '…'} — created {counts.get('created', 0)}, "
-            f"skipped {counts.get('skipped', 0)}, failed {counts.get('failed', 0)}"
+            f"updated {counts.get('updated', 0)}, skipped {counts.get('skipped', 0)}, "
+            f"failed {counts.get('failed', 0)}"
         )
         left, right = box.columns(2)
         if left.button("Cancel import", icon="⏹️", help=CANCEL_HELP, disabled=status.stopping):
@@ -214,7 +227,8 @@ def _results(status: jobs.JobStatus) -> None:
     counts = status.counts
     text = (
         f"Import {status.state.value}: created {counts.get('created', 0)}, "
-        f"skipped {counts.get('skipped', 0)}, failed {counts.get('failed', 0)}"
+        + (f"updated {counts['updated']}, " if counts.get("updated") else "")
+        + f"skipped {counts.get('skipped', 0)}, failed {counts.get('failed', 0)}"
     )
     state = {"finished": "complete"}.get(status.state.value, "error")
     with st.status(text, state=state, expanded=True):

@@ -334,8 +334,8 @@ def test_import_runs_in_the_app_without_a_worker_and_polls_to_the_end(lab_page, 
         assert done and "created 1" in done[0].label
         (created,) = nb.dcim.devices.filter(cf_librenms_id=lab.device_id("esx01"))
         assert created.name == lab.name("esx01")
-        # the grid now shows NetBox as it is
-        assert grid(at).value["status"].iloc[0].endswith("exists")
+        # the grid now shows NetBox as it is: what the import wrote is what LibreNMS says
+        assert grid(at).value["status"].iloc[0] == "🔵 in sync"
     finally:
         delete_lab_objects(nb, lab)
 

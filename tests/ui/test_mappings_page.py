@@ -68,6 +68,7 @@ def test_tables_show_the_demo_mappings(open_page):
         "Hardware → device types",
         "OS → platforms",
         "Role rules",
+        "Field ownership",
     ]
     sites = editor(at, "sites")
     assert sites.editing_mode == "dynamic"
@@ -76,9 +77,11 @@ def test_tables_show_the_demo_mappings(open_page):
     assert len(table) == 7
     assert as_dict(editor(at, "platforms").value)["nxos"] == "cisco-nx-os"
     assert len(editor(at, "device_types").value) == 5
-    roles = at.dataframe[-1].value  # the read-only role rules
+    (roles,) = [d.value for d in at.dataframe if "when" in d.value.columns]  # the read-only role rules
     assert list(roles["role"]) == ["firewall", "pdu", "hypervisor", "server"]
     assert "edited in the mapping file" in texts(at)
+    (fixed,) = [d.value for d in at.dataframe if "why" in d.value.columns]  # owners that are no choice
+    assert dict(zip(fixed["field"], fixed["owner"], strict=True))["role"] == "netbox"
 
 
 def test_adding_a_row_and_saving_writes_the_file(open_page, mapping_file: Path):
@@ -97,6 +100,24 @@ def test_adding_a_row_and_saving_writes_the_file(open_page, mapping_file: Path):
     # the page shows the new table, and the value no longer matches nothing
     assert DOCK in list(editor(at, "sites").value[VALUE])
     assert f"**{DOCK}** · 1 device" not in unmatched(at)
+
+
+def test_an_admin_gives_a_field_to_netbox_and_the_file_keeps_only_what_differs_from_the_defaults(
+    open_page, mapping_file: Path
+):
+    at = open_page()
+    owners = editor(at, "ownership").value
+    assert dict(zip(owners["field"], owners["owner"], strict=True))["serial"] == "librenms"
+    serial = list(owners["field"]).index("serial")
+    at.session_state[editor(at, "ownership").key] = {
+        "edited_rows": {serial: {"owner": "netbox"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.button(key="save-ownership").click().run()
+    assert not at.exception
+    assert saved(mapping_file)["ownership"] == {"serial": "netbox"}
+    assert "serial: librenms → netbox" in plain(at.success[0].value)
 
 
 def test_editing_and_deleting_rows_is_reported(open_page, mapping_file: Path):
@@ -178,7 +199,8 @@ def test_netbox_down_shows_an_error_not_an_exception(monkeypatch: pytest.MonkeyP
     at = open_page()
     assert not at.exception
     assert any("cannot be reached" in e.value for e in at.error)
-    assert not at.data_editor  # nothing editable without NetBox to check against
+    # no table is editable without NetBox to check against; field ownership needs no NetBox
+    assert [e.key for e in at.data_editor] == ["mappings-ownership-0"]
     assert len(editor_free_tables(at)) >= 3
 
 
