@@ -62,6 +62,8 @@ def validate_device(
 
     match = find_existing(device, name, index, site.id if site else None)
     first, last = validators.existing(match, name, kind)
+    if match.existing is not None:  # what creating it would need (a role, a device type…) is moot
+        issues = [i for i in issues if i.severity is not Severity.BLOCKING]
     issues = first + issues + last
     row = Row(
         device=device,

@@ -21,7 +21,7 @@ LEFT_OUT = "ipv6-only-sw"  # an access switch too, not in that view: no role, so
 
 
 def metric(page, label: str) -> int:
-    """The value of the Import page's summary metric with this label ('🔵 exists', '🟢 ready')."""
+    """The value of the Import page's summary metric with this label ('🔵 in sync', '🟢 ready')."""
     box = page.locator("[data-testid='stMetric']").filter(has_text=label)
     return int(box.locator("[data-testid='stMetricValue']").inner_text())
 
@@ -52,7 +52,7 @@ def test_analyst_sets_a_role_on_several_rows_imports_them_and_undoes_the_run(
     settle(page)
     page.locator("[data-testid='data-grid-canvas']").first.wait_for()  # the grid drawn, for the screenshot
     shot(page, "1-search-results")
-    existing_before = metric(page, "🔵 exists")
+    in_sync_before = metric(page, "🔵 in sync")
 
     # narrow the grid to the access switches, then set their role in one bulk edit
     page.get_by_placeholder("name, hostname, site, hardware, os…").fill("acc-sw")
@@ -95,9 +95,9 @@ def test_analyst_sets_a_role_on_several_rows_imports_them_and_undoes_the_run(
     # "HQ Building 2, Floor 3, IDF-3B" names the NetBox location IDF-3B of site HQ
     assert nb.dcim.devices.get(name=names["acc-sw-f3-01"]).location.name == "IDF-3B"
 
-    # the page now shows NetBox as it is: the imported rows exist, in the grid and in the summary
-    assert shown_statuses(page) == {name: "🔵 exists" for name in names.values()}
-    assert metric(page, "🔵 exists") == existing_before + ready
+    # the page now shows NetBox as it is: the imported rows are in sync, in the grid and in the summary
+    assert shown_statuses(page) == {name: "🔵 in sync" for name in names.values()}
+    assert metric(page, "🔵 in sync") == in_sync_before + ready
     assert metric(page, "🟢 ready") == 0
 
     # the run, from the link under the results: its objects, then its undo, confirmed

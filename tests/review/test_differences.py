@@ -150,3 +150,12 @@ def test_the_mapping_file_refuses_ownership_of_unknown_or_netbox_only_fields():
     assert mappings.owner(SyncField.SERIAL) is Owner.NETBOX
     assert mappings.as_dict()["ownership"] == {"serial": "netbox"}  # only what differs from the default
     assert mappings_from_dict(mappings.as_dict()) == mappings
+
+
+def test_an_existing_row_lists_no_issue_of_what_creating_it_would_need():
+    device = fixture_devices()[21]  # acc-sw-f3-01: a new row needs a role
+    mappings = load_mappings(DEMO_MAPPINGS)
+    assert "role" in {i.field for i in validate_device(device, demo_index(), mappings).blocking}
+    index = demo_index(existing=[existing(Kind.DEVICE, id=501, name="x", librenms_ids={"default": 21})])
+    row = validate_device(device, index, mappings)
+    assert row.status is RowStatus.EXISTS and row.blocking == ()
