@@ -2,10 +2,11 @@
 
 1. One read per kind for the batch: an object whose version (last_updated) is not the one the analyst
    reviewed is refused at once, "changed in NetBox since the review", before anything is written.
-2. Each object's fields in a PATCH of its own carrying `If-Match: <the reviewed version>`, a few in flight:
-   NetBox 4.7 checks If-Match on single-object writes only (its bulk PATCH ignores the header), and only
-   If-Match makes NetBox itself refuse (412) an object someone changed in the moment between 1 and 2. A
-   PATCH whose answer was lost is looked at again: NetBox holding what was sent means it was written.
+2. The fields in one bulk PATCH per kind carrying `If-Match` with the reviewed version (ETag) of every
+   object in it: NetBox 4.7 checks each object of a bulk PATCH against that list under a row lock, and
+   refuses the whole PATCH (412, nothing written) when one of them changed in the moment between 1 and 2.
+   Then the batch is read again: who changed fails, the others are sent again. A PATCH whose answer was
+   lost is read again too: an object holding what was sent was written.
 3. A primary IP moves the way an import sets one (core.importer.addresses): the management interface is
    reused by name or created, an unassigned address reused, never one assigned to another object.
 
@@ -15,7 +16,6 @@ puts the old values back from NetBox's changelog.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,11 +27,12 @@ from core.importer.context import RunContext
 from core.importer.payloads import update_payload
 from core.importer.results import RowResult
 from core.librenms import ManagementAddress, RowKey
-from core.netbox.failures import describe_error_body
+from core.netbox.failures import bulk_update_errors, describe_error_body
 from core.netbox.gateway import auth_header
 from core.review import Row
 
 CHANGED = "changed in NetBox since the review"
+IF_MATCH_CHUNK = 100  # objects per PATCH: their ETags, ~45 characters each, go in one If-Match header
 _PATHS = {Kind.DEVICE: "dcim/devices", Kind.VM: "virtualization/virtual-machines"}
 
 
@@ -54,16 +55,19 @@ def update_existing(
     if not rows:
         return []
     version = {row.key: seen.get(row.key) or row.existing.version for row in rows if row.existing}
-    fresh = _unchanged(ctx, rows, version)
-    with ThreadPoolExecutor(max_workers=defaults.NETBOX_READ_POOL_SIZE) as pool:
-        written = list(pool.map(lambda row: (row, _write(ctx, row, version[row.key])), fresh))
-    done = []
-    for row, result in written:
-        if result.outcome is Outcome.FAILED:
-            ctx.finish(result)
-        else:
-            done.append((row, result))
+    done: list[tuple[Row, RowResult]] = []
     for kind in (Kind.DEVICE, Kind.VM):
+        mine = [r for r in rows if r.existing is not None and r.existing.kind is kind]
+        if not mine:
+            continue
+        fresh = _unchanged(ctx, mine, kind, version)
+        results = {row.key: _result(row) for row in fresh}
+        failed = _patch(ctx, kind, fresh, version)
+        for row in fresh:
+            if row.key in failed:
+                ctx.finish(_failed(row, failed[row.key]))
+            else:
+                done.append((row, results[row.key]))
         moving = [
             (r, res) for r, res in done if SyncField.PRIMARY_IP in r.updates and r.existing.kind is kind
         ]  # type: ignore[union-attr]
@@ -75,42 +79,46 @@ def update_existing(
     return done
 
 
-def _unchanged(ctx: RunContext, rows: list[Row], version: dict[RowKey, str]) -> list[Row]:
+def _unchanged(ctx: RunContext, rows: list[Row], kind: Kind, version: dict[RowKey, str]) -> list[Row]:
     """The rows whose object NetBox holds in the reviewed version; the others fail now (nothing written)."""
-    keep: list[Row] = []
-    for kind in (Kind.DEVICE, Kind.VM):
-        mine = [r for r in rows if r.existing is not None and r.existing.kind is kind]
-        if not mine:
-            continue
-        endpoint = ctx.api.dcim.devices if kind is Kind.DEVICE else ctx.api.virtualization.virtual_machines
-        ids = [r.existing.id for r in mine]  # type: ignore[union-attr]
-        try:
-            current = {
-                record.id: str(record.last_updated or "")
-                for start in range(0, len(ids), defaults.TARGETED_FILTER_CHUNK)
-                for record in netbox.call(
-                    ctx.api,
-                    f"read the {kind.value}s to update",
-                    lambda c=ids[start : start + defaults.TARGETED_FILTER_CHUNK], e=endpoint: list(
-                        e.filter(id=c, fields="id,last_updated")
-                    ),
-                )
-            }
-        except NetBoxAuthError:
-            raise
-        except NetBoxError as exc:
-            for row in mine:
-                ctx.finish(RowResult.of(row, Outcome.FAILED, f"not updated: {exc}"))
-            continue
-        for row in mine:
-            now = current.get(row.existing.id)  # type: ignore[union-attr]
-            if now is None:
-                ctx.finish(RowResult.of(row, Outcome.FAILED, "not updated: NetBox no longer has it"))
-            elif version[row.key] and now != version[row.key]:
-                ctx.finish(_changed(row, now))
-            else:
-                keep.append(row)
+    try:
+        current = _versions(ctx, kind, [r.existing.id for r in rows])  # type: ignore[union-attr]
+    except NetBoxAuthError:
+        raise
+    except NetBoxError as exc:
+        for row in rows:
+            ctx.finish(_failed(row, str(exc)))
+        return []
+    keep = []
+    for row in rows:
+        now = current.get(row.existing.id)  # type: ignore[union-attr]
+        if now is None:
+            ctx.finish(_failed(row, "NetBox no longer has it"))
+        elif version[row.key] and now != version[row.key]:
+            ctx.finish(_changed(row, now))
+        else:
+            keep.append(row)
     return keep
+
+
+def _versions(ctx: RunContext, kind: Kind, ids: list[int], fields: str = "") -> dict[int, Any]:
+    """{id: last_updated} of these objects (with `fields`: {id: the record as a dict}), in chunked reads."""
+    endpoint = _endpoint(ctx, kind)
+    out: dict[int, Any] = {}
+    for start in range(0, len(ids), defaults.TARGETED_FILTER_CHUNK):
+        chunk = ids[start : start + defaults.TARGETED_FILTER_CHUNK]
+        records = netbox.call(
+            ctx.api,
+            f"read the {kind.value}s to update",
+            lambda c=chunk: list(endpoint.filter(id=c, fields=fields or "id,last_updated")),
+        )
+        for record in records:
+            out[record.id] = dict(record) if fields else str(record.last_updated or "")
+    return out
+
+
+def _endpoint(ctx: RunContext, kind: Kind) -> Any:
+    return ctx.api.dcim.devices if kind is Kind.DEVICE else ctx.api.virtualization.virtual_machines
 
 
 def _changed(row: Row, now: str) -> RowResult:
@@ -123,48 +131,104 @@ def _changed(row: Row, now: str) -> RowResult:
     )
 
 
-def _write(ctx: RunContext, row: Row, version: str) -> RowResult:
-    """PATCH the row's fields with If-Match; the result line of the row."""
-    assert row.existing is not None
+def _result(row: Row) -> RowResult:
     hit = row.existing
-    item = ctx.review.index.by_key[(hit.kind, hit.id)]
-    body = update_payload(row, item, field_type=ctx.review.index.field_type)
-    changes = [d for d in row.differences if d.field in row.updates]
-    result = RowResult.of(
+    assert hit is not None
+    changes = [d for d in row.differences if d.field in row.updates and d.field is not SyncField.PRIMARY_IP]
+    return RowResult.of(
         row,
         Outcome.UPDATED,
         _summary(row),
         kind=hit.kind.value,
         netbox_id=hit.id,
         url=hit.url,
-        extra=[
-            f"{d.field.value}: {d.netbox} → {d.librenms}"
-            for d in changes
-            if d.field is not SyncField.PRIMARY_IP
-        ],
+        extra=[f"{d.field.value}: {d.netbox} → {d.librenms}" for d in changes],
     )
-    if not body:  # only the primary IP, which core.importer.addresses writes
-        return result
+
+
+def _patch(ctx: RunContext, kind: Kind, rows: list[Row], version: dict[RowKey, str]) -> dict[RowKey, str]:
+    """The rows' fields in bulk PATCHes with If-Match (module docstring); returns why, by row, for the rows
+    not written. Raises NetBoxAuthError for a 403 that names no object."""
+    index = ctx.review.index
+    bodies = {}
+    for row in rows:
+        item = index.by_key[(kind, row.existing.id)]  # type: ignore[union-attr]
+        body = update_payload(row, item, field_type=index.field_type)
+        if body:  # a primary IP alone is written by core.importer.addresses
+            bodies[row.existing.id] = (row, body)  # type: ignore[union-attr]
+    failed: dict[RowKey, str] = {}
     api = ctx.api
-    url = f"{api.base_url}/{_PATHS[hit.kind]}/{hit.id}/"
-    headers = {"Accept": "application/json", **auth_header(api)}
-    if version:
-        headers["If-Match"] = etag(version)
-    try:
-        answer = api.http_session.patch(url, json=body, headers=headers)
-    except Exception as exc:
-        if _holds(ctx, url, body):  # the answer was lost, NetBox did it
-            return result
-        return _failed(row, str(netbox.failure(api, "update it", exc)))
-    if answer.ok:
-        return result
-    if answer.status_code == 412:
-        if _holds(ctx, url, body):  # a try whose answer was lost had written it: the retry found it newer
-            return result
-        return _changed(row, "after the review")
-    if answer.status_code == 403 and "token" in answer.text.lower():
-        raise NetBoxAuthError(f"NetBox rejected the API token: {describe_error_body(answer.text)}")
-    return _failed(row, f"NetBox refused it ({answer.status_code}): {describe_error_body(answer.text)}")
+    url = f"{api.base_url}/{_PATHS[kind]}/"
+    ids = list(bodies)
+    for start in range(0, len(ids), IF_MATCH_CHUNK):
+        todo = ids[start : start + IF_MATCH_CHUNK]
+        for _ in range(defaults.NETBOX_ATTEMPTS + len(todo)):  # each round writes all, or drops one at least
+            if not todo:
+                break
+            headers = {"Accept": "application/json", **auth_header(api)}
+            tags = [etag(version[bodies[i][0].key]) for i in todo if version[bodies[i][0].key]]
+            if tags:
+                headers["If-Match"] = ", ".join(tags)
+            try:
+                answer = api.http_session.patch(
+                    url, json=[{"id": i, **bodies[i][1]} for i in todo], headers=headers
+                )
+            except Exception as exc:
+                answer, lost = None, str(netbox.failure(api, f"update {kind.value}s", exc))
+            if answer is not None and answer.ok:
+                break
+            if answer is not None and answer.status_code == 403 and not bulk_update_errors(answer.text):
+                raise NetBoxAuthError(
+                    f"NetBox refused to update {kind.value}s (403): {describe_error_body(answer.text)}"
+                )
+            named = bulk_update_errors(answer.text) if answer is not None else {}
+            if named:  # NetBox names the objects it refuses: they fail, the others are sent again
+                for i in set(todo) & set(named):
+                    failed[bodies[i][0].key] = f"NetBox refused it: {named[i]}"
+                todo = [i for i in todo if i not in named]
+                continue
+            if answer is not None and answer.status_code != 412:
+                why = f"NetBox refused it ({answer.status_code}): {describe_error_body(answer.text)}"
+                failed.update({bodies[i][0].key: why for i in todo})
+                break
+            # 412 (one of them changed meanwhile) or no answer (NetBox may have written it): look again
+            try:
+                now = _versions(ctx, kind, todo, fields="id,last_updated," + ",".join(_sent(bodies, todo)))
+            except NetBoxError as exc:
+                why = (
+                    lost + " " if answer is None else ""
+                ) + f"whether it was written could not be checked: {exc}"
+                failed.update({bodies[i][0].key: why for i in todo})
+                break
+            rest = []
+            for i in todo:
+                row, body = bodies[i]
+                record = now.get(i)
+                if record is not None and all(_same(record.get(k), v) for k, v in body.items()):
+                    _found(ctx, url, record)  # written by a try whose answer was lost
+                elif record is None:
+                    failed[row.key] = "NetBox no longer has it"
+                elif version[row.key] and str(record.get("last_updated") or "") != version[row.key]:
+                    failed[row.key] = f"{CHANGED} (last changed {record.get('last_updated')})"
+                else:
+                    rest.append(i)
+            if answer is None and len(rest) == len(todo):  # nothing moved: it never reached NetBox
+                failed.update({bodies[i][0].key: lost for i in rest})
+                rest = []
+            todo = rest
+        else:
+            failed.update({bodies[i][0].key: "NetBox kept refusing the update" for i in todo})
+    return failed
+
+
+def _sent(bodies: dict[int, tuple[Row, dict[str, Any]]], ids: list[int]) -> list[str]:
+    return sorted({k for i in ids for k in bodies[i][1]})
+
+
+def _found(ctx: RunContext, url: str, record: dict[str, Any]) -> None:
+    write_log = getattr(ctx.api.http_session, "write_log", None)
+    if write_log is not None:
+        write_log.found(urlsplit(url).path, [record], action="update")
 
 
 def _failed(row: Row, why: str) -> RowResult:
@@ -182,22 +246,6 @@ def _summary(row: Row) -> str:
     if row.updates == (SyncField.LIBRENMS_ID,):
         return "linked: librenms_id set"
     return "updated: " + ", ".join(f.value for f in row.updates)
-
-
-def _holds(ctx: RunContext, url: str, body: dict[str, Any]) -> bool:
-    """Whether NetBox holds every value of `body` now (False when it cannot be read); told to the run's
-    record as the run's write when it does."""
-    try:
-        answer = ctx.api.http_session.get(url, headers={"Accept": "application/json", **auth_header(ctx.api)})
-        data = answer.json() if answer.ok else None
-    except Exception:
-        return False
-    if not isinstance(data, dict) or not all(_same(data.get(k), v) for k, v in body.items()):
-        return False
-    write_log = getattr(ctx.api.http_session, "write_log", None)
-    if write_log is not None:
-        write_log.found(urlsplit(url).path, [data], action="update")
-    return True
 
 
 def _same(held: Any, sent: Any) -> bool:

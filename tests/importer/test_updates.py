@@ -19,20 +19,23 @@ from typing import Any
 import pynetbox
 import pytest
 
-from core import csvio
+from core import csvio, defaults
 from core.choices import Outcome, RowStatus, Sync, SyncField
 from core.importer import ImportItem, run_import
+from core.importer.updates import etag
 from core.librenms import DeviceFilter
+from core.netbox.gateway import auth_header
 from core.review import Review, Row
 from core.runs.changelog import run_changes
 from core.runs.undo import undo_run
 from core.search import run_search
 from core.settings import Settings
+from devtools.netbox_proxy import NetBoxProxy
 from tests.helpers import HoldingProxy, Lab, prepared, running_lab, settings_from, worker_env
 
 RUN = secrets.token_hex(3)
 TEMPLATE = "acc-sw-f3-01"
-COPIES = 10
+COPIES = 11
 
 
 @pytest.fixture(scope="module")
@@ -217,7 +220,7 @@ def test_netbox_refuses_through_if_match_an_edit_made_between_the_check_and_the_
     row = again(settings, lab, 7, action="update")
     proxy = HoldingProxy(stack_env["NETBOX_URL"]).start()
     try:
-        proxy.hold("PATCH", f"/api/dcim/devices/{device.id}/")
+        proxy.hold("PATCH", "/api/dcim/devices/")
         held = settings_from({**stack_env, **lab.env(), "NETBOX_URL": proxy.url}, lab.tmp)
         done: dict[str, Any] = {}
         job = threading.Thread(
@@ -311,3 +314,58 @@ def test_the_command_line_updates_what_an_edited_review_csv_asks(
     assert "updated 1" in done.stdout, done.stdout
     after = nb.dcim.devices.get(device.id)
     assert after.serial == lab.row(TEMPLATE, 9).device.serial and after.status.value == "offline"
+
+
+def test_netbox_checks_each_object_of_a_bulk_patch_against_the_if_match_list_and_writes_all_or_none(nb):
+    """The fact of NetBox 4.7 the update design rests on (core.importer.updates): a bulk PATCH whose
+    If-Match lists the version of each object is written; one stale version refuses it whole."""
+    site = nb.dcim.sites.get(slug="lab")
+    made = nb.dcim.devices.create(
+        [
+            {
+                "name": f"if-match-{RUN}-{i}",
+                "site": site.id,
+                "device_type": nb.dcim.device_types.get(slug="c9300-48p").id,
+                "role": nb.dcim.device_roles.get(slug="access-switch").id,
+            }
+            for i in range(2)
+        ]
+    )
+    try:
+        url = f"{nb.base_url}/dcim/devices/"
+        tags = [etag(str(d.last_updated)) for d in made]
+        stale = etag("2000-01-01T00:00:00+00:00")
+
+        def patch(if_match: list[str], serial: str) -> int:
+            headers = {**auth_header(nb), "Accept": "application/json", "If-Match": ", ".join(if_match)}
+            body = [{"id": d.id, "serial": serial} for d in made]
+            return nb.http_session.patch(url, json=body, headers=headers).status_code
+
+        assert patch([tags[0], stale], "REFUSED") == 412
+        assert {nb.dcim.devices.get(d.id).serial for d in made} == {""}  # neither was written
+        assert patch(tags, "WRITTEN") == 200
+        assert {nb.dcim.devices.get(d.id).serial for d in made} == {"WRITTEN"}
+    finally:
+        nb.dcim.devices.delete([d.id for d in made])
+
+
+def test_an_update_whose_answer_was_lost_after_netbox_wrote_it_is_reported_updated_once(
+    nb, stack_env, lab, review, settings, monkeypatch
+):
+    device = imported(nb, lab, review, settings, 10)
+    device.update({"serial": "OLD-" + RUN})
+    row = again(settings, lab, 10, action="update")
+    monkeypatch.setattr(defaults, "NETBOX_BACKOFF", 0.05)
+    with NetBoxProxy(stack_env["NETBOX_URL"]) as proxy:
+        proxy.add_rule("PATCH", r"^/api/dcim/devices/$", action="drop", times=1)  # written, answer lost
+        faulty = settings_from({**stack_env, **lab.env(), "NETBOX_URL": proxy.url}, lab.tmp)
+        report = run_import(faulty, [ImportItem.from_row(row)])
+        patches = proxy.count("PATCH", r"^/api/dcim/devices/$")
+    (result,) = report.results
+    assert result.outcome is Outcome.UPDATED, result
+    assert patches == 2  # the session sent it again; NetBox refused it (412: it had changed, by us)
+    assert nb.dcim.devices.get(device.id).serial == row.device.serial
+    assert [(o["type"], o["id"], o["action"]) for o in report.objects] == [
+        ("dcim.device", device.id, "update")
+    ]
+    assert len(run_changes(nb, report.run_id)) == 1  # written once
