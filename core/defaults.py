@@ -26,6 +26,7 @@ NETBOX_PAGE_SIZE = 1000
 # Below this many candidates per existing object, targeted multi-value filters beat loading everything.
 TARGETED_LOOKUP_RATIO = 20
 TARGETED_FILTER_CHUNK = 100  # values per multi-value filter request (URL length stays well under 8 KB)
+IF_MATCH_CHUNK = 100  # objects per update PATCH: their ETags (~45 characters each) share one If-Match header
 LIBRENMS_ID_FIELD = "librenms_id"
 IMPORT_TAG_SLUG = "librenms-import"
 IMPORT_TAG_NAME = "Imported from LibreNMS"

@@ -32,7 +32,6 @@ from core.netbox.gateway import auth_header
 from core.review import Row
 
 CHANGED = "changed in NetBox since the review"
-IF_MATCH_CHUNK = 100  # objects per PATCH: their ETags, ~45 characters each, go in one If-Match header
 _PATHS = {Kind.DEVICE: "dcim/devices", Kind.VM: "virtualization/virtual-machines"}
 
 
@@ -160,8 +159,8 @@ def _patch(ctx: RunContext, kind: Kind, rows: list[Row], version: dict[RowKey, s
     api = ctx.api
     url = f"{api.base_url}/{_PATHS[kind]}/"
     ids = list(bodies)
-    for start in range(0, len(ids), IF_MATCH_CHUNK):
-        todo = ids[start : start + IF_MATCH_CHUNK]
+    for start in range(0, len(ids), defaults.IF_MATCH_CHUNK):
+        todo = ids[start : start + defaults.IF_MATCH_CHUNK]
         for _ in range(defaults.NETBOX_ATTEMPTS + len(todo)):  # each round writes all, or drops one at least
             if not todo:
                 break

@@ -217,7 +217,7 @@ def existing(match: Match, row_name: str, row_kind: Kind) -> tuple[list[Issue], 
     ]
     last = []
     if match.conflicts:
-        listed = ", ".join(f"{c.kind.value} '{c.name}' (by {c.by.value})" for c in match.conflicts)
+        listed = ", ".join(f"{c.kind.value} '{c.name}' (by {c.by.value}: {c.url})" for c in match.conflicts)
         first.insert(
             0,
             Issue(

@@ -304,7 +304,14 @@ def test_a_row_netbox_rejects_fails_alone_and_the_rest_of_its_batch_is_created(
     failed = results[bad_row.device.device_id]
     assert failed["outcome"] == "failed" and "platform" in failed["message"].lower()
     assert all(results[i]["outcome"] == "created" for i in ids_of(good))
-    assert status.counts == {"created": 4, "completed": 0, "partial": 0, "skipped": 0, "failed": 1}
+    assert status.counts == {
+        "created": 4,
+        "completed": 0,
+        "partial": 0,
+        "skipped": 0,
+        "updated": 0,
+        "failed": 1,
+    }
     counts = objects_by_id(nb, review, [*ids_of(good), bad_row.device.device_id])
     assert counts[bad_row.device.device_id] == 0 and all(counts[i] == 1 for i in ids_of(good))
 

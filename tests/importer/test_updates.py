@@ -35,7 +35,7 @@ from tests.helpers import HoldingProxy, Lab, prepared, running_lab, settings_fro
 
 RUN = secrets.token_hex(3)
 TEMPLATE = "acc-sw-f3-01"
-COPIES = 11
+COPIES = 13
 
 
 @pytest.fixture(scope="module")
@@ -369,3 +369,61 @@ def test_an_update_whose_answer_was_lost_after_netbox_wrote_it_is_reported_updat
         ("dcim.device", device.id, "update")
     ]
     assert len(run_changes(nb, report.run_id)) == 1  # written once
+
+
+def test_a_virtual_machine_is_updated_like_a_device(nb, lab, review, settings):
+    report = run_import(settings, [prepared(lab, review, lab.row("web01", 1))])
+    (made,) = report.results
+    assert made.outcome is Outcome.CREATED, made
+    vm = nb.virtualization.virtual_machines.get(made.netbox_id)
+    vm.update({"serial": "OLD-" + RUN, "status": "offline"})
+    key = lab.row("web01", 1).key
+    search = run_search(settings, DeviceFilter(), device_ids={key[1]}).review
+    search.apply_override([key], action="update")
+    row = search.rows[key]
+    assert set(row.updates) == {SyncField.SERIAL, SyncField.STATUS}, row.differences
+    _, result = write(settings, row)
+    assert result.outcome is Outcome.UPDATED and result.kind == "vm", result
+    after = nb.virtualization.virtual_machines.get(vm.id)
+    assert after.serial == row.device.serial and after.status.value == "active"
+
+
+def test_undo_of_an_update_leaves_an_object_someone_changed_since_and_says_who(nb, lab, review, settings):
+    device = imported(nb, lab, review, settings, 11)
+    device.update({"serial": "OLD-" + RUN})
+    report, result = write(settings, again(settings, lab, 11, action="update"))
+    assert result.outcome is Outcome.UPDATED
+    nb.dcim.devices.get(device.id).update({"comments": "checked on site"})  # a person, after the run
+    undone = undo_run(settings, report.run_id)
+    (line,) = undone.lines
+    assert line.outcome == "kept" and "changed in NetBox after the run" in line.message, line
+    assert nb.dcim.devices.get(device.id).serial == lab.row(TEMPLATE, 11).device.serial  # not put back
+
+
+def test_a_job_carries_the_reviewed_version_of_an_update_and_nothing_more():
+    item = ImportItem("default", 7, {"name": "x", "action": "update"}, "2026-12-01T10:00:00.5Z")
+    assert ImportItem.from_data(item.to_data()) == item
+    assert "seen" not in ImportItem("default", 8).to_data()  # a row to create has no version to carry
+
+
+def test_a_primary_ip_update_never_takes_an_address_assigned_to_another_object(nb, lab, review, settings):
+    device = imported(nb, lab, review, settings, 12)
+    address = device.primary_ip4
+    device.update({"primary_ip4": None})
+    other = nb.dcim.devices.create(
+        name=f"holder-{RUN}", site=device.site.id, device_type=device.device_type.id, role=device.role.id
+    )
+    try:
+        port = nb.dcim.interfaces.create(device=other.id, name="eth0", type="virtual")
+        nb.ipam.ip_addresses.get(address.id).update(
+            {"assigned_object_type": "dcim.interface", "assigned_object_id": port.id}
+        )
+        row = again(settings, lab, 12, action="update")
+        assert row.updates == (SyncField.PRIMARY_IP,)
+        _, result = write(settings, row)
+        assert result.outcome is Outcome.FAILED and "assigned to another object" in result.message, result
+        assert nb.dcim.devices.get(device.id).primary_ip4 is None
+        assert nb.ipam.ip_addresses.get(address.id).assigned_object_id == port.id
+    finally:
+        nb.ipam.ip_addresses.get(address.id).delete()
+        other.delete()

@@ -12,7 +12,7 @@ from core.mapping import Mappings, load_mappings, mappings_from_dict
 from core.netbox import NetBoxIndex
 from core.review import Overrides, Row, validate_device
 from tests.conftest import DEMO_MAPPINGS
-from tests.helpers import demo_index, existing, fixture_devices
+from tests.helpers import demo_index, existing, fixture_devices, fixture_stack
 
 DEVICE = fixture_devices()[71]  # fw-hq01: HQ Portsmouth, FortiGate 100F, FortiOS, up, 10.10.255.254
 BASE = validate_device(DEVICE, demo_index(), load_mappings(DEMO_MAPPINGS))  # the row as if new
@@ -159,3 +159,64 @@ def test_an_existing_row_lists_no_issue_of_what_creating_it_would_need():
     index = demo_index(existing=[existing(Kind.DEVICE, id=501, name="x", librenms_ids={"default": 21})])
     row = validate_device(device, index, mappings)
     assert row.status is RowStatus.EXISTS and row.blocking == ()
+
+
+def test_a_stack_whose_netbox_members_differ_shows_the_membership_but_never_offers_to_write_it():
+    device = fixture_devices()[12]  # core-sw01: a stack of 3 (FOC2418L0AB, FOC2418L1CD, FOC2422X0EF)
+    stack = fixture_stack(device.hostname, device.serial)
+    mappings = load_mappings(DEMO_MAPPINGS)
+    master = dict(librenms_ids={"default": 12}, serial=device.serial, virtual_chassis_id=90, vc_position=1)
+    members = [
+        existing(Kind.DEVICE, id=601, name="core-sw01", **master),
+        existing(
+            Kind.DEVICE,
+            id=602,
+            name="core-sw01-2",
+            serial="FOC2418L1CD",
+            virtual_chassis_id=90,
+            vc_position=2,
+        ),
+    ]
+    row = validate_device(device, demo_index(existing=members), mappings, stack=stack)
+    (stack_difference,) = [d for d in row.differences if d.field is SyncField.STACK]
+    assert stack_difference.netbox == "1:FOC2418L0AB, 2:FOC2418L1CD"
+    assert stack_difference.librenms == "1:FOC2418L0AB, 2:FOC2418L1CD, 3:FOC2422X0EF"  # a member gained
+    assert not stack_difference.updatable
+    three = [
+        *members,
+        existing(Kind.DEVICE, id=603, name="x-3", serial="FOC2422X0EF", virtual_chassis_id=90, vc_position=3),
+    ]
+    row = validate_device(device, demo_index(existing=three), mappings, stack=stack)
+    assert SyncField.STACK not in {d.field for d in row.differences}
+
+
+def test_a_rack_chosen_for_the_row_and_a_vms_cluster_are_compared_with_netboxs():
+    index = _index()
+    row = _row(index, rack="HQ-A01")
+    assert [(d.field, d.netbox, d.librenms) for d in row.differences] == [(SyncField.RACK, "—", "HQ-A01")]
+    vm_device = fixture_devices()[201]  # web01
+    vm_index = demo_index()
+    vm_index.add_existing(
+        existing(
+            Kind.VM,
+            id=700,
+            name="web01",
+            librenms_ids={"default": 201},
+            cluster_id=vm_index.clusters.find("kvm-hq").id,
+        )
+    )
+    vm = validate_device(
+        vm_device, vm_index, load_mappings(DEMO_MAPPINGS), overrides=Overrides(cluster="esx-dc2")
+    )
+    shown = {d.field: (d.netbox, d.librenms) for d in vm.differences}
+    assert shown[SyncField.CLUSTER] == ("kvm-hq", "esx-dc2")
+
+
+def test_an_ambiguous_match_stays_a_conflict_with_a_link_to_each_object_and_nothing_to_write():
+    index = demo_index()
+    index.add_existing(existing(Kind.DEVICE, id=801, name="other-name", serial=DEVICE.serial))
+    index.add_existing(existing(Kind.DEVICE, id=802, name=NAME, serial="ELSE"))
+    row = validate_device(DEVICE, index, load_mappings(DEMO_MAPPINGS), overrides=Overrides(action="update"))
+    assert row.status is RowStatus.CONFLICT and row.differences == () and not row.will_import
+    message = row.issues[0].message
+    assert "/dcim/devices/801/" in message and "/dcim/devices/802/" in message
