@@ -82,7 +82,9 @@ class Outcome(StrEnum):
 
     CREATED = "created"
     COMPLETED = "completed"  # NetBox had it from an earlier, interrupted run: what was missing was added
-    PARTIAL = "partial"  # created, but a step failed (primary IP, stack master): a repair completes it
+    PARTIAL = (
+        "partial"  # created or updated, but a step failed (primary IP, stack master): a resume completes it
+    )
     SKIPPED = "skipped"
     UPDATED = "updated"  # an existing object was linked or brought up to date
     FAILED = "failed"

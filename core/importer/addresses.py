@@ -125,7 +125,9 @@ class _Batch:
         data) leaves the row partial: a repair completes it."""
         result = self.results[i]
         result.extra.append(f"primary IP {self.cidr(i)} not set: {why}")
-        finishing = (Outcome.CREATED, Outcome.COMPLETED) + ((Outcome.SKIPPED,) if self.repair else ())
+        finishing = (Outcome.CREATED, Outcome.COMPLETED, Outcome.UPDATED) + (
+            (Outcome.SKIPPED,) if self.repair else ()
+        )
         if fault and result.outcome in finishing:  # a repair that failed again leaves it unfinished too
             result.outcome = Outcome.PARTIAL
 

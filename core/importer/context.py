@@ -32,6 +32,7 @@ class RunContext:
     total: int
     tag_id: int = 0
     seen: dict[tuple[str, int], str] = field(default_factory=dict)  # updates: the reviewed object versions
+    resumes: str = ""  # the run this one resumes: its own changes since the review are no one else's
     pending: list[RowResult] = field(default_factory=list)
     done: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)

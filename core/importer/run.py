@@ -95,6 +95,7 @@ def run_import(
                 batch_size,
                 concurrency,
                 on_plan,
+                resumes,
             )
     finally:
         session.changelog_message = previous
@@ -114,6 +115,7 @@ def _run(
     batch_size: int,
     concurrency: int,
     on_plan: PlanFn | None,
+    resumes: str = "",
 ) -> ImportReport:
     started = time.perf_counter()
     before = netbox.request_count(api)
@@ -145,6 +147,7 @@ def _run(
         should_stop=should_stop or (lambda: False),
         total=len(items),
         seen={item.key: item.seen for item in items if item.seen},
+        resumes=resumes,
     )
     ready, maybe_unfinished = _sort_out(ctx, items)
     if on_plan is not None:

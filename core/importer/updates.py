@@ -16,6 +16,7 @@ puts the old values back from NetBox's changelog.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +31,7 @@ from core.librenms import ManagementAddress, RowKey
 from core.netbox.failures import bulk_update_errors, describe_error_body
 from core.netbox.gateway import auth_header
 from core.review import Row
+from core.runs.changelog import changes_since, names_run
 
 CHANGED = "changed in NetBox since the review"
 _PATHS = {Kind.DEVICE: "dcim/devices", Kind.VM: "virtualization/virtual-machines"}
@@ -88,16 +90,53 @@ def _unchanged(ctx: RunContext, rows: list[Row], kind: Kind, version: dict[RowKe
         for row in rows:
             ctx.finish(_failed(row, str(exc)))
         return []
+    ours = _changed_by_resumed_run(ctx, kind, [r for r in rows if _moved(r, current, version)], version)
     keep = []
     for row in rows:
         now = current.get(row.existing.id)  # type: ignore[union-attr]
         if now is None:
             ctx.finish(_failed(row, "NetBox no longer has it"))
-        elif version[row.key] and now != version[row.key]:
+        elif _moved(row, current, version) and row.key not in ours:
             ctx.finish(_changed(row, now))
         else:
+            version[row.key] = now  # what NetBox holds now is what this update writes over
             keep.append(row)
     return keep
+
+
+def _moved(row: Row, current: dict[int, Any], version: dict[RowKey, str]) -> bool:
+    now = current.get(row.existing.id)  # type: ignore[union-attr]
+    return now is not None and bool(version[row.key]) and now != version[row.key]
+
+
+def _changed_by_resumed_run(
+    ctx: RunContext, kind: Kind, rows: list[Row], version: dict[RowKey, str]
+) -> set[RowKey]:
+    """Of rows whose object changed since the review, those only the run this one resumes changed (it was
+    interrupted after writing their fields, before their primary IP): a resume finishes them. One
+    changelog read per chunk; on a failure to read it, none (they are refused, never overwritten)."""
+    if not ctx.resumes or not rows:
+        return set()
+    object_type = "dcim.device" if kind is Kind.DEVICE else "virtualization.virtualmachine"
+    since = min(_when(version[row.key]) for row in rows)
+    try:
+        changes = changes_since(ctx.api, [(object_type, r.existing.id) for r in rows], since)  # type: ignore[union-attr]
+    except NetBoxError:
+        return set()
+    ours = set()
+    for row in rows:
+        mine = sorted((c for c in changes if c.object_id == row.existing.id), key=lambda c: (c.time, c.id))  # type: ignore[union-attr]
+        first = next((i for i, c in enumerate(mine) if names_run(c.message, ctx.resumes)), None)
+        # that run's first write carried If-Match with the reviewed version: nothing came between the two;
+        # what counts is whether anyone but it (and its resumes) changed the object since
+        if first is not None and all(names_run(c.message, ctx.resumes) for c in mine[first:]):
+            ours.add(row.key)
+    return ours
+
+
+def _when(version: str) -> datetime:
+    """A last_updated as NetBox shows it ('…Z') as a time."""
+    return datetime.fromisoformat(version.replace("Z", "+00:00"))
 
 
 def _versions(ctx: RunContext, kind: Kind, ids: list[int], fields: str = "") -> dict[int, Any]:

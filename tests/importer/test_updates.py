@@ -35,7 +35,7 @@ from tests.helpers import HoldingProxy, Lab, prepared, running_lab, settings_fro
 
 RUN = secrets.token_hex(3)
 TEMPLATE = "acc-sw-f3-01"
-COPIES = 13
+COPIES = 14
 
 
 @pytest.fixture(scope="module")
@@ -427,3 +427,30 @@ def test_a_primary_ip_update_never_takes_an_address_assigned_to_another_object(n
     finally:
         nb.ipam.ip_addresses.get(address.id).delete()
         other.delete()
+
+
+def test_a_resume_finishes_an_update_its_run_left_without_the_primary_ip(
+    nb, stack_env, lab, review, settings, monkeypatch
+):
+    device = imported(nb, lab, review, settings, 13)
+    address = device.primary_ip4
+    device.update({"serial": "OLD-" + RUN, "primary_ip4": None})
+    row = again(settings, lab, 13, action="update")
+    assert set(row.updates) == {SyncField.SERIAL, SyncField.PRIMARY_IP}
+    items = [ImportItem.from_row(row)]
+    monkeypatch.setattr(defaults, "NETBOX_BACKOFF", 0.05)
+    with NetBoxProxy(stack_env["NETBOX_URL"]) as proxy:
+        proxy.add_rule(
+            "PATCH", r"^/api/dcim/devices/$", action="error", status=500, body="primary_ip4", times=None
+        )
+        faulty = settings_from({**stack_env, **lab.env(), "NETBOX_URL": proxy.url}, lab.tmp)
+        first = run_import(faulty, items)
+    (result,) = first.results
+    assert result.outcome is Outcome.PARTIAL and "not set" in "; ".join(result.extra), result
+    assert nb.dcim.devices.get(device.id).serial == row.device.serial  # its fields were written
+    # the same items (with the version reviewed before the first run), resuming it: its own write is no one
+    # else's change, and what is left (the primary IP) is done
+    resumed = run_import(settings, items, resumes=first.run_id)
+    (result,) = resumed.results
+    assert result.outcome is Outcome.UPDATED and result.message == "updated: primary_ip", result
+    assert nb.dcim.devices.get(device.id).primary_ip4.id == address.id
